@@ -1,0 +1,148 @@
+"""The ``stochmem`` command line: ``stochmem train``, ``stochmem data verify``, ``stochmem data fetch``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+
+from stochmem import __version__
+from stochmem.config import NETWORK_KINDS, NOISE_MODES, ConfigError, DeviceParams, NetworkConfig
+from stochmem.data import DATA_DIR_ENV, DataError, Dataset, load_split, resolve_data_dir, verify_dir
+
+
+def parse_sizes(text: str) -> tuple[int, ...]:
+    """``784-256-128-10`` -> (784, 256, 128, 10)."""
+    try:
+        return tuple(int(part) for part in text.replace(",", "-").split("-"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"sizes must look like 784-256-128-10, got {text!r}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="stochmem",
+        description="Stochastic deep learning on memristive crossbars: the reference implementation of "
+                    "Babu & Rajendran, 'Stochastic Deep Learning in Memristive Networks'.",
+    )
+    parser.add_argument("--version", action="version", version=f"stochmem {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    train = commands.add_parser(
+        "train", help="train a network and report its test accuracy",
+        description="Train a float, stochastic or memristive network on MNIST and print the test accuracy "
+                    "after every epoch.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    net = train.add_argument_group("network")
+    net.add_argument("--kind", choices=NETWORK_KINDS, default="stochastic", help="network kind")
+    net.add_argument("--sizes", type=parse_sizes, default=(784, 256, 128, 10), help="layer sizes, input first")
+    net.add_argument("--bl", type=int, default=10, help="bit length BL of every stream")
+    net.add_argument("--lr", type=float, default=NetworkConfig.lr, help="learning rate of epoch 0")
+    net.add_argument("--lr-decay", type=float, default=NetworkConfig.lr_decay, help="learning rate factor per epoch")
+    dev = train.add_argument_group("memristive device (--kind memristive)")
+    dev.add_argument("--levels", type=int, default=DeviceParams.levels, help="conductance levels per device")
+    dev.add_argument("--on-off", type=float, default=DeviceParams.on_off, help="Gmax/Gmin")
+    dev.add_argument("--sigma", type=float, default=DeviceParams.sigma, help="programming noise sigma/B")
+    dev.add_argument("--reset-every", type=int, default=DeviceParams.reset_every, help="images between resets")
+    dev.add_argument("--noise-mode", choices=NOISE_MODES, default=DeviceParams.noise_mode,
+                     help="one noise draw per programming event or per pulse")
+    dev.add_argument("--w-max", type=float, default=DeviceParams.w_max, help="weight of a Gmax difference")
+    run = train.add_argument_group("run")
+    run.add_argument("--epochs", type=int, default=1, help="epochs")
+    run.add_argument("--train-size", type=int, default=1000, help="training images (first N of the set)")
+    run.add_argument("--test-size", type=int, default=500, help="test images (first N of the set)")
+    run.add_argument("--seed", type=int, default=1, help="the run's seed (all randomness derives from it)")
+    run.add_argument("--data", choices=("mnist", "embedded"), default="mnist",
+                     help="mnist: the IDX files in --data-dir; embedded: the 5,000 digits of the [embedded] extra")
+    run.add_argument("--data-dir", default=None,
+                     help=f"folder with the MNIST files (default: ${DATA_DIR_ENV}, else the user cache)")
+    run.add_argument("--quiet", action="store_true", help="print only the final accuracy")
+
+    data = commands.add_parser("data", help="check or fetch the MNIST files")
+    data_commands = data.add_subparsers(dest="data_command", required=True, metavar="ACTION")
+    verify = data_commands.add_parser("verify", help="check the four MNIST files' checksums and formats")
+    verify.add_argument("--data-dir", default=None, help=f"folder to check (default: ${DATA_DIR_ENV}, else cache)")
+    fetch = data_commands.add_parser("fetch", help="download MNIST into the data folder, checksums verified")
+    fetch.add_argument("--data-dir", default=None, help=f"target folder (default: ${DATA_DIR_ENV}, else cache)")
+    fetch.add_argument("--mirror", action="append", default=None, help="base URL to try (repeatable)")
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> NetworkConfig:
+    device = DeviceParams(levels=args.levels, on_off=args.on_off, sigma=args.sigma, reset_every=args.reset_every,
+                          noise_mode=args.noise_mode, w_max=args.w_max)
+    return NetworkConfig(kind=args.kind, sizes=args.sizes, bit_length=args.bl, lr=args.lr,
+                         lr_decay=args.lr_decay, device=device)
+
+
+def load_data(args: argparse.Namespace) -> tuple[Dataset, Dataset]:
+    if args.data == "embedded":
+        from stochmem.embedded import embedded_split
+
+        train_set, test_set = embedded_split()
+    else:
+        directory = resolve_data_dir(args.data_dir)
+        train_set, test_set = load_split(directory, "train"), load_split(directory, "test")
+    for name, size, available in (("--train-size", args.train_size, len(train_set)),
+                                  ("--test-size", args.test_size, len(test_set))):
+        if not 1 <= size <= available:
+            raise ConfigError(f"{name} = {size} is invalid: this data has {available} images")
+    return train_set.subset(0, args.train_size), test_set.subset(0, args.test_size)
+
+
+def command_train(args: argparse.Namespace) -> int:
+    from stochmem.network import init_network
+    from stochmem.training import EpochResult, train
+
+    if args.epochs < 1:
+        raise ConfigError(f"--epochs = {args.epochs} is invalid: expected an integer >= 1")
+    config = config_from_args(args)
+    train_set, test_set = load_data(args)
+    say = (lambda _text: None) if args.quiet else print
+    say(f"stochmem {__version__}: {config.kind} network {'-'.join(map(str, config.sizes))}"
+        + ("" if config.kind == "float" else f", BL={config.bit_length}")
+        + (f", sigma={config.device.sigma}B" if config.kind == "memristive" else "")
+        + f"; {len(train_set)} training and {len(test_set)} test images ({args.data}); seed {args.seed}")
+    start = time.perf_counter()
+
+    def report(result: EpochResult) -> None:
+        say(f"epoch {result.epoch + 1}/{args.epochs}: lr {result.learning_rate:.4g}, loss {result.mean_loss:.4f}, "
+            f"training error {100 * result.train_error:.2f} %, test accuracy {100 * (result.test_accuracy or 0):.2f} %"
+            f" ({result.seconds:.1f} s)")
+
+    results = train(init_network(config, args.seed), train_set, test_set, args.epochs, on_epoch=report)
+    print(f"test accuracy {100 * (results[-1].test_accuracy or 0.0):.2f} % "
+          f"({time.perf_counter() - start:.1f} s)")
+    return 0
+
+
+def command_data(args: argparse.Namespace) -> int:
+    directory = resolve_data_dir(args.data_dir)
+    if args.data_command == "fetch":
+        from stochmem.fetch import DEFAULT_MIRRORS, fetch_mnist
+
+        fetch_mnist(directory, args.mirror or list(DEFAULT_MIRRORS), log=print)
+    for name, path in verify_dir(directory):
+        print(f"ok  {name}  {path}")
+    for split in ("train", "test"):
+        print(f"ok  {split}: {len(load_split(directory, split, verify=False))} images, formats valid")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "train":
+            return command_train(args)
+        return command_data(args)
+    except (ConfigError, DataError, OSError) as error:
+        print(f"stochmem: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("stochmem: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

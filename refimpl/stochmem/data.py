@@ -1,0 +1,205 @@
+"""MNIST: the IDX file format, checksums, where the files live, and the noise-corrupted test set.
+
+Everything here is pure Python (gzip, struct, hashlib). Files are validated before any byte of them is used:
+a wrong checksum, magic number, dimension or length raises :class:`DataError` naming the file and the problem.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+from stochmem.rng import Draw, Site, normal
+
+#: [SPEC 5.2] The four MNIST files: name -> (SHA-256 of the .gz file, SHA-256 of the uncompressed file).
+MNIST_FILES: dict[str, tuple[str, str]] = {
+    "train-images-idx3-ubyte": (
+        "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+        "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+    ),
+    "train-labels-idx1-ubyte": (
+        "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+        "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+    ),
+    "t10k-images-idx3-ubyte": (
+        "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+        "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+    ),
+    "t10k-labels-idx1-ubyte": (
+        "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+        "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+    ),
+}
+SPLITS = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", 60000),
+          "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", 10000)}
+DATA_DIR_ENV = "STOCHMEM_DATA_DIR"
+IDX_UBYTE = 0x08
+PIXEL_MAX = 255
+
+
+class DataError(ValueError):
+    """A data file is missing, corrupt, truncated or of the wrong shape."""
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Images as raw bytes (``rows * cols`` pixels each) and their labels."""
+
+    images: list[bytes]
+    labels: bytes
+    rows: int = 28
+    cols: int = 28
+
+    def __post_init__(self) -> None:
+        if len(self.images) != len(self.labels):
+            raise DataError(f"{len(self.images)} images but {len(self.labels)} labels")
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def image(self, index: int) -> list[float]:
+        """[SPEC 5.3] Image ``index`` normalised to [0, 1]: pixel / 255."""
+        return [pixel / PIXEL_MAX for pixel in self.images[index]]
+
+    def label(self, index: int) -> int:
+        return self.labels[index]
+
+    def subset(self, start: int, stop: int) -> Dataset:
+        """Images ``start`` to ``stop - 1``, in file order."""
+        return Dataset(self.images[start:stop], self.labels[start:stop], self.rows, self.cols)
+
+
+def corrupt(image: list[float], variance: float, seed: int, image_index: int, repeat: int = 0) -> list[float]:
+    """[SPEC 5.4] The paper's noisy test input: clip(x + sigma_i eps, 0, 1), sigma_i = sqrt(variance).
+
+    eps for pixel k is normal k of the draw (INPUT_NOISE, step = image index, aux = repeat).
+    """
+    if variance < 0.0:
+        raise ValueError(f"noise variance must be >= 0, got {variance}")
+    if variance == 0.0:
+        return list(image)
+    scale = variance**0.5
+    draw = Draw(seed, Site.INPUT_NOISE, image_index, 0, repeat)
+    return [min(max(x + scale * normal(draw, k), 0.0), 1.0) for k, x in enumerate(image)]
+
+
+# --- files ------------------------------------------------------------------------------------------------------
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def find_file(directory: Path, name: str) -> Path:
+    """The file ``name`` or ``name.gz`` in ``directory``; a clear error when neither exists."""
+    for candidate in (directory / f"{name}.gz", directory / name):
+        if candidate.is_file():
+            return candidate
+    raise DataError(
+        f"{name}(.gz) not found in {directory}. Put the four MNIST files there (see `stochmem data verify "
+        f"--help`), point {DATA_DIR_ENV} or --data-dir at a folder that has them, or run `stochmem data fetch`."
+    )
+
+
+def verify_file(path: Path, name: str) -> None:
+    """[SPEC 5.2] Check a file's SHA-256 against the known value for its compressed or plain form."""
+    if name not in MNIST_FILES:
+        raise DataError(f"{path}: {name!r} is not one of the MNIST files {sorted(MNIST_FILES)}")
+    expected = MNIST_FILES[name][0 if path.suffix == ".gz" else 1]
+    actual = sha256_of(path)
+    if actual != expected:
+        raise DataError(f"{path}: SHA-256 {actual} does not match the expected {expected}; the file is "
+                        "corrupt, truncated or not the original MNIST file. Delete it and fetch it again.")
+
+
+def read_bytes(path: Path) -> bytes:
+    """The file's content, gunzipped when its name ends in .gz; a broken gzip stream is a DataError."""
+    try:
+        if path.suffix == ".gz":
+            with gzip.open(path, "rb") as handle:
+                return handle.read()
+        return path.read_bytes()
+    except (OSError, EOFError, gzip.BadGzipFile) as error:
+        raise DataError(f"{path}: cannot read ({error}); the file is corrupt or truncated") from error
+
+
+def parse_idx(data: bytes, source: str, expected_ndim: int) -> tuple[tuple[int, ...], bytes]:
+    """[SPEC 5.1] Parse an IDX file of unsigned bytes: its dimensions and its payload, fully validated.
+
+    Layout: two zero bytes, the type code 0x08 (unsigned byte), the number of dimensions d, then d big-endian
+    uint32 sizes, then exactly prod(sizes) bytes.
+    """
+    if len(data) < 4:
+        raise DataError(f"{source}: {len(data)} bytes is too short for an IDX header")
+    zero0, zero1, type_code, ndim = data[:4]
+    if zero0 or zero1:
+        raise DataError(f"{source}: bad magic number {data[:4].hex()} (an IDX file starts with 00 00)")
+    if type_code != IDX_UBYTE:
+        raise DataError(f"{source}: IDX type 0x{type_code:02x} is not unsigned byte (0x08)")
+    if ndim != expected_ndim:
+        raise DataError(f"{source}: {ndim} dimensions, expected {expected_ndim}")
+    header = 4 + 4 * ndim
+    if len(data) < header:
+        raise DataError(f"{source}: truncated header ({len(data)} bytes, need {header})")
+    dims = struct.unpack(f">{ndim}I", data[4:header])
+    size = 1
+    for dim in dims:
+        size *= dim
+    payload = data[header:]
+    if len(payload) != size:
+        kind = "truncated" if len(payload) < size else "has trailing bytes"
+        raise DataError(f"{source}: {kind}: {len(payload)} data bytes, dimensions {dims} need {size}")
+    return dims, payload
+
+
+def load_split(directory: Path, split: str, verify: bool = True) -> Dataset:
+    """[SPEC 5.1, 5.2] Load the ``train`` or ``test`` split from ``directory``, checksums verified first."""
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {sorted(SPLITS)}, got {split!r}")
+    images_name, labels_name, count = SPLITS[split]
+    images_path, labels_path = find_file(directory, images_name), find_file(directory, labels_name)
+    if verify:
+        verify_file(images_path, images_name)
+        verify_file(labels_path, labels_name)
+    dims, pixels = parse_idx(read_bytes(images_path), str(images_path), 3)
+    (n_labels,), labels = parse_idx(read_bytes(labels_path), str(labels_path), 1)
+    n, rows, cols = dims
+    if n != count or n_labels != count:
+        raise DataError(f"{split}: {n} images and {n_labels} labels, MNIST has {count}")
+    if max(labels) > 9:
+        raise DataError(f"{labels_path}: label {max(labels)} is not a digit")
+    size = rows * cols
+    images = [pixels[k * size : (k + 1) * size] for k in range(n)]
+    return Dataset(images, labels, rows, cols)
+
+
+def default_cache_dir() -> Path:
+    """The per-user cache folder: $XDG_CACHE_HOME/stochmem/mnist, else ~/.cache/stochmem/mnist."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "stochmem" / "mnist"
+
+
+def resolve_data_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """[SPEC 5.2] Where MNIST is read from: the explicit folder, else $STOCHMEM_DATA_DIR, else the user cache."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get(DATA_DIR_ENV)
+    return Path(env) if env else default_cache_dir()
+
+
+def verify_dir(directory: Path) -> list[tuple[str, Path]]:
+    """Verify all four files in ``directory``; returns (name, path) pairs, raises on the first problem."""
+    checked = []
+    for name in MNIST_FILES:
+        path = find_file(directory, name)
+        verify_file(path, name)
+        checked.append((name, path))
+    return checked
