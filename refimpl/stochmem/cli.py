@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     net = train.add_argument_group("network")
     net.add_argument("--kind", choices=NETWORK_KINDS, default="stochastic", help="network kind")
-    net.add_argument("--sizes", type=parse_sizes, default=(784, 256, 128, 10), help="layer sizes, input first")
+    net.add_argument("--sizes", type=parse_sizes, default="784-256-128-10", help="layer sizes, input first")
     net.add_argument("--bl", type=int, default=10, help="bit length BL of every stream")
     net.add_argument("--lr", type=float, default=NetworkConfig.lr, help="learning rate of epoch 0")
     net.add_argument("--lr-decay", type=float, default=NetworkConfig.lr_decay, help="learning rate factor per epoch")

@@ -113,12 +113,14 @@ def dot(row: list[float], inputs: list[float]) -> float:
 
 
 def init_weights(n_in: int, n_out: int, seed: int, layer: int) -> Matrix:
-    """[SPEC 3.4] Initial weights of crossbar ``layer``: uniform in [-r, r), r = 1/sqrt(n_in), bias row included.
+    """[SPEC 3.4] Initial weights of crossbar ``layer``: uniform in [-r, r), r = 4 sqrt(6/(n_in + n_out)).
+
+    The Glorot-Bengio range for sigmoid units; the bias row is drawn like the others.
 
     Weight (j, i) takes word ``j*(n_in+1) + i`` of the draw (INIT_WEIGHTS, step 0, layer):
     w = r (2u - 1) with u = word / 2**32.
     """
-    radius = 1.0 / math.sqrt(n_in)
+    radius = 4.0 * math.sqrt(6.0 / (n_in + n_out))
     words = Draw(seed, Site.INIT_WEIGHTS, 0, layer).words(0, n_out * (n_in + 1))
     width = n_in + 1
     return [

@@ -1,0 +1,220 @@
+"""Generate the language-neutral test vectors of ``specs/vectors/`` from the reference.
+
+Run ``python -m stochmem.vectors`` to (re)write them, ``python -m stochmem.vectors --check`` to fail when the
+files on disk differ from what the reference generates now. The files follow the Wycheproof shape: an
+``algorithm``, the ``schema`` they validate against, ``numberOfTests``, ``notes``, and ``testGroups`` of tests
+with a ``tcId``, a ``comment``, ``flags`` and the inputs and expected outputs. Floats are written with Python's
+shortest round-trip repr, so they parse back to the same binary64 value in any conforming JSON reader.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bitarray import bitarray
+from bitarray.util import ba2hex
+
+from stochmem import SPEC_VERSION, device, network
+from stochmem.config import DeviceParams, NetworkConfig, to_dict
+from stochmem.philox import philox4x32
+from stochmem.rng import Draw, Site, normals, permutation
+from stochmem.streams import and_count, encode_many
+
+SCHEMA_NAME = "schema.json"
+Json = dict[str, Any]
+
+
+def bits_hex(stream: bitarray) -> str:
+    """A stream as hex: bit n is bit 3 - (n mod 4) of hex digit n // 4 (big-endian), zero-padded to 4 bits."""
+    return ba2hex(bitarray(stream.to01() + "0" * (-len(stream) % 4), endian="big"))
+
+
+def envelope(algorithm: str, notes: dict[str, str], groups: list[Json]) -> Json:
+    """Wrap test groups in the Wycheproof envelope, numbering tests 1, 2, ... across groups."""
+    tc_id = 0
+    for group in groups:
+        for test in group["tests"]:
+            tc_id += 1
+            test["tcId"] = tc_id
+            test.setdefault("comment", "")
+            test.setdefault("flags", [])
+            test.setdefault("result", "valid")
+    return {
+        "algorithm": algorithm,
+        "schema": SCHEMA_NAME,
+        "specVersion": SPEC_VERSION,
+        "generator": "python -m stochmem.vectors",
+        "numberOfTests": tc_id,
+        "notes": notes,
+        "testGroups": groups,
+    }
+
+
+def hex_words(words: tuple[int, ...] | list[int]) -> list[str]:
+    return [f"{w:08x}" for w in words]
+
+
+def philox_vectors() -> Json:
+    """[SPEC 2.1] Known answers (the normative three first), then counters and keys from a fixed walk."""
+    cases = [((0, 0, 0, 0), (0, 0), ["KnownAnswer"]),
+             ((0xFFFFFFFF,) * 4, (0xFFFFFFFF, 0xFFFFFFFF), ["KnownAnswer"]),
+             ((0x243F6A88, 0x85A308D3, 0x13198A2E, 0x03707344), (0xA4093822, 0x299F31D0), ["KnownAnswer"])]
+    walk = (1, 2, 3, 4)
+    for _ in range(8):
+        walk = philox4x32(walk, (0xC0FFEE, 0xBEEF))
+        cases.append((walk, (walk[0] ^ walk[3], walk[1] ^ walk[2]), ["Generated"]))
+    tests = [{"counter": hex_words(c), "key": hex_words(k), "output": hex_words(philox4x32(c, k)), "flags": f}
+             for c, k, f in cases]
+    return envelope("Philox4x32-10",
+                    {"KnownAnswer": "normative known answer of [SPEC 2.1]",
+                     "Generated": "counter and key from a fixed Philox walk"},
+                    [{"type": "PhiloxTest", "rounds": 10, "tests": tests}])
+
+
+def draw_json(draw: Draw) -> Json:
+    return {"seed": draw.seed, "site": int(draw.site), "step": draw.step, "layer": draw.layer, "aux": draw.aux}
+
+
+def stream_vectors() -> Json:
+    """[SPEC 1.2, 1.3, 1.4, 2.4-2.6] Stream encodings, AND/popcount, normals and permutations."""
+    threshold_probabilities = [0.0, 1.0, 0.5, 2.0**-32, 1 - 2.0**-32, 1e-12, 0.1, 1 / 3, 0.999, 1.5, -0.25]
+    encode_tests = []
+    for k, (bl, seed) in enumerate([(1, 7), (10, 2024), (37, 2**63 + 5), (100, 1)]):
+        draw = Draw(seed, Site.FORWARD_STREAM, step=k * 1000 + 3, layer=k, aux=k)
+        streams = encode_many(threshold_probabilities, bl, draw)
+        encode_tests.append({"draw": draw_json(draw), "bitLength": bl, "probabilities": threshold_probabilities,
+                             "streams": [bits_hex(s) for s in streams],
+                             "popcounts": [s.count(1) for s in streams]})
+    and_tests = []
+    for k, (a, b, bl) in enumerate([(0.5, 0.5, 64), (0.9, 0.2, 10), (1.0, 0.3, 100), (0.0, 0.7, 16)]):
+        sa = encode_many([a], bl, Draw(99, Site.UPDATE_ROW, k))[0]
+        sb = encode_many([b], bl, Draw(99, Site.UPDATE_COLUMN, k))[0]
+        and_tests.append({"a": bits_hex(sa), "b": bits_hex(sb), "bitLength": bl, "andPopcount": and_count(sa, sb),
+                          "comment": f"streams of {a} and {b}"})
+    normal_tests = [{"draw": draw_json(d), "normals": normals(d, 12)}
+                    for d in (Draw(1, Site.PROGRAM_NOISE, 5, 1), Draw(2**40 + 3, Site.INPUT_NOISE, 17, 0, 2))]
+    perm_tests = [{"draw": draw_json(d), "size": n, "permutation": permutation(d, n)}
+                  for d, n in ((Draw(1, Site.DATA_ORDER, 0), 10), (Draw(5, Site.DATA_ORDER, 3), 33),
+                               (Draw(5, Site.DATA_ORDER, 4), 1))]
+    return envelope("BernoulliStreams", {},
+                    [{"type": "EncodeTest", "comment": "[SPEC 1.2, 1.3] bits of many values from one draw",
+                      "tests": encode_tests},
+                     {"type": "AndPopcountTest", "comment": "[SPEC 1.4]", "tests": and_tests},
+                     {"type": "NormalTest", "comment": "[SPEC 2.5] Box-Muller normals 0..11",
+                      "tests": normal_tests},
+                     {"type": "PermutationTest", "comment": "[SPEC 2.6]", "tests": perm_tests}])
+
+
+def device_vectors() -> Json:
+    """[SPEC 4.3-4.6] Programming events, resets and initial programming of single synapses."""
+    program_tests, reset_tests, init_tests = [], [], []
+    for sigma in (0.0, 0.1, 1.0):
+        for mode in ("event", "pulse"):
+            params = DeviceParams(sigma=sigma, noise_mode=mode)
+            noise = Draw(11, Site.PROGRAM_NOISE, 42, 1)
+            for synapse, (g, n) in enumerate([(0.0, 1), (3.0, 4), (30.5, 3), (12.25, 10), (5.0, 0)]):
+                program_tests.append({"device": _device_json(params), "noise": draw_json(noise), "bitLength": 10,
+                                      "synapse": synapse, "g": g, "pulses": n,
+                                      "result": "valid", "after": device.program(g, n, params, noise, synapse, 10)})
+        params = DeviceParams(sigma=sigma)
+        noise = Draw(11, Site.RESET_NOISE, 14, 0)
+        for synapse, (gp, gm) in enumerate([(5.0, 2.0), (2.0, 9.0), (4.0, 4.0), (31.0, 0.0), (0.3, 0.1)]):
+            after = device.reset_pair(gp, gm, params, noise, synapse)
+            reset_tests.append({"device": _device_json(params), "noise": draw_json(noise), "synapse": synapse,
+                                "gPlus": gp, "gMinus": gm, "gPlusAfter": after[0], "gMinusAfter": after[1]})
+        noise = Draw(11, Site.INIT_DEVICE_NOISE, 0, 2)
+        for synapse, w in enumerate([0.0, 0.05, -0.05, 0.0161, -0.9, 3.0]):
+            after = device.initial_pair(w, params, noise, synapse)
+            init_tests.append({"device": _device_json(params), "noise": draw_json(noise), "synapse": synapse,
+                               "weight": w, "gPlus": after[0], "gMinus": after[1]})
+    return envelope("MemristivePair", {},
+                    [{"type": "ProgramTest", "comment": "[SPEC 4.3, 4.4] level coordinate after an event",
+                      "tests": program_tests},
+                     {"type": "ResetTest", "comment": "[SPEC 4.5]", "tests": reset_tests},
+                     {"type": "InitialProgramTest", "comment": "[SPEC 4.6]", "tests": init_tests}])
+
+
+def _device_json(params: DeviceParams) -> Json:
+    return to_dict(NetworkConfig(device=params))["device"]  # type: ignore[no-any-return]
+
+
+def layers_json(net: network.Network) -> list[Json]:
+    out = []
+    for layer in net.layers:
+        entry: Json = {"weights": layer.weights}
+        if layer.g_plus is not None:
+            entry["gPlus"], entry["gMinus"] = layer.g_plus, layer.g_minus
+        out.append(entry)
+    return out
+
+
+TRAINING_SIZES = (12, 5, 3)
+
+
+def training_image(k: int) -> list[float]:
+    """A deterministic 12-pixel 'image' with zeros, ones and fractions (so constant streams are exercised)."""
+    return [((k * 7 + p * 5) % 11) / 10 if (k + p) % 4 else 0.0 for p in range(12)]
+
+
+def training_vectors() -> Json:
+    """[SPEC 3.3-3.8, 4.5] Training steps of a 12-5-3 network from initialisation, for every kind."""
+    groups = []
+    for kind, steps, device_params in (("float", 1, DeviceParams()), ("stochastic", 1, DeviceParams()),
+                                       ("memristive", 1, DeviceParams()),
+                                       ("memristive", 6, DeviceParams(sigma=0.3, reset_every=3, w_max=0.5)),
+                                       ("memristive", 4, DeviceParams(sigma=0.0, reset_every=2, levels=8))):
+        config = NetworkConfig(kind=kind, sizes=TRAINING_SIZES, bit_length=8, lr=0.5, device=device_params)
+        seed = 20241128
+        net = network.init_network(config, seed)
+        initial = layers_json(net)
+        trajectory = []
+        for step in range(steps):
+            image, label = training_image(step), step % 3
+            result = network.train_step(net, image, label, step, config.learning_rate(0))
+            trajectory.append({"step": step, "image": image, "label": label, "eta": config.learning_rate(0),
+                               "loss": result.loss, "prediction": result.prediction})
+        groups.append({"type": "TrainingStepTest", "comment": f"{kind}, {steps} step(s)",
+                       "tests": [{"config": to_dict(config), "seed": seed, "initialLayers": initial,
+                                  "steps": trajectory, "finalLayers": layers_json(net)}]})
+    return envelope("TrainingStep", {}, groups)
+
+
+GENERATORS: dict[str, Callable[[], Json]] = {
+    "philox.json": philox_vectors,
+    "streams.json": stream_vectors,
+    "device.json": device_vectors,
+    "training.json": training_vectors,
+}
+
+
+def render(document: Json) -> str:
+    return json.dumps(document, indent=1) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m stochmem.vectors", description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("specs/vectors"), help="vector folder")
+    parser.add_argument("--check", action="store_true", help="fail if the files differ from a fresh generation")
+    args = parser.parse_args(argv)
+    stale = []
+    for name, generate in GENERATORS.items():
+        text, path = render(generate()), args.out / name
+        if args.check:
+            if not path.is_file() or path.read_text() != text:
+                stale.append(name)
+        else:
+            path.write_text(text)
+            print(f"wrote {path}")
+    if stale:
+        print(f"stale vectors: {', '.join(stale)}; regenerate with python -m stochmem.vectors", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
