@@ -12,8 +12,8 @@ import shutil
 import tempfile
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from stochmem.data import MNIST_FILES, DataError, sha256_of
 

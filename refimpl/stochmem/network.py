@@ -13,9 +13,9 @@ output column ``j``. The three kinds of network differ only in how signals cross
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from operator import mul
-from typing import Callable
 
 from bitarray import bitarray
 

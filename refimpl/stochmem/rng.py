@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import enum
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 from stochmem.philox import MASK32, philox4x32
 

@@ -7,8 +7,8 @@ image at position k of epoch e is training step t = e * n_train + k; the learnin
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from stochmem.data import Dataset, corrupt
 from stochmem.network import Network, predict, train_step

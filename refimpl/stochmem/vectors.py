@@ -20,7 +20,7 @@ from bitarray import bitarray
 from bitarray.util import ba2hex
 
 from stochmem import SPEC_VERSION, device, network
-from stochmem.config import DeviceParams, NetworkConfig, to_dict
+from stochmem.config import DeviceParams, NetworkConfig, NetworkKind, to_dict
 from stochmem.philox import philox4x32
 from stochmem.rng import Draw, Site, normals, permutation
 from stochmem.streams import and_count, encode_many
@@ -146,9 +146,10 @@ def _device_json(params: DeviceParams) -> Json:
 def layers_json(net: network.Network) -> list[Json]:
     out = []
     for layer in net.layers:
-        entry: Json = {"weights": layer.weights}
-        if layer.g_plus is not None:
-            entry["gPlus"], entry["gMinus"] = layer.g_plus, layer.g_minus
+        entry: Json = {"weights": [list(row) for row in layer.weights]}  # copies: training mutates the rows
+        if layer.g_plus is not None and layer.g_minus is not None:
+            entry["gPlus"] = [list(row) for row in layer.g_plus]
+            entry["gMinus"] = [list(row) for row in layer.g_minus]
         out.append(entry)
     return out
 
@@ -164,10 +165,14 @@ def training_image(k: int) -> list[float]:
 def training_vectors() -> Json:
     """[SPEC 3.3-3.8, 4.5] Training steps of a 12-5-3 network from initialisation, for every kind."""
     groups = []
-    for kind, steps, device_params in (("float", 1, DeviceParams()), ("stochastic", 1, DeviceParams()),
-                                       ("memristive", 1, DeviceParams()),
-                                       ("memristive", 6, DeviceParams(sigma=0.3, reset_every=3, w_max=0.5)),
-                                       ("memristive", 4, DeviceParams(sigma=0.0, reset_every=2, levels=8))):
+    cases: list[tuple[NetworkKind, int, DeviceParams]] = [
+        ("float", 1, DeviceParams()),
+        ("stochastic", 1, DeviceParams()),
+        ("memristive", 1, DeviceParams()),
+        ("memristive", 6, DeviceParams(sigma=0.3, reset_every=3, w_max=0.5)),
+        ("memristive", 4, DeviceParams(sigma=0.0, reset_every=2, levels=8)),
+    ]
+    for kind, steps, device_params in cases:
         config = NetworkConfig(kind=kind, sizes=TRAINING_SIZES, bit_length=8, lr=0.5, device=device_params)
         seed = 20241128
         net = network.init_network(config, seed)
