@@ -29,6 +29,12 @@ def weight(g_plus: float, g_minus: float, params: DeviceParams) -> float:
     return params.dw_min * (g_plus - g_minus)
 
 
+def weight_row(g_plus: list[float], g_minus: list[float], params: DeviceParams) -> list[float]:
+    """[SPEC 4.2] The weights of a row of synapses, dw_min (g+ - g-) each."""
+    dw_min = params.dw_min
+    return [dw_min * (gp - gm) for gp, gm in zip(g_plus, g_minus)]
+
+
 def program_increment(pulses: int, params: DeviceParams, noise: Draw, synapse: int, bit_length: int) -> float:
     """[SPEC 4.3] The level increment of one programming event of ``pulses`` coincident pulses (Fig. 2, right).
 

@@ -151,10 +151,7 @@ def init_network(config: NetworkConfig, seed: int) -> Network:
 
 def device_weights(g_plus: Matrix, g_minus: Matrix, config: NetworkConfig) -> Matrix:
     """[SPEC 4.2] The weights a crossbar of device pairs carries."""
-    return [
-        [device.weight(gp, gm, config.device) for gp, gm in zip(row_plus, row_minus)]
-        for row_plus, row_minus in zip(g_plus, g_minus)
-    ]
+    return [device.weight_row(row_plus, row_minus, config.device) for row_plus, row_minus in zip(g_plus, g_minus)]
 
 
 # --- forward pass (eq. 1) ---------------------------------------------------------------------------------------
@@ -253,8 +250,17 @@ def coincidence_streams(inputs: list[float], deltas: list[float], gain: float, c
 
 
 def coincidence_counts(rows: list[bitarray], columns: list[bitarray]) -> list[list[int]]:
-    """[SPEC 3.8, eq. 4] n_ji = popcount(row_i AND column_j) for every synapse of the crossbar."""
-    return [[and_count(row, column) for row in rows] for column in columns]
+    """[SPEC 3.8, eq. 4] n_ji = popcount(row_i AND column_j) for every synapse of the crossbar.
+
+    A row or column that never pulses sees no coincidence, so its AND is not computed (MNIST is mostly zeros).
+    """
+    active_rows = [i for i, row in enumerate(rows) if row.any()]
+    counts = [[0] * len(rows) for _ in columns]
+    for j, column in enumerate(columns):
+        if column.any():
+            for i in active_rows:
+                counts[j][i] = and_count(rows[i], column)
+    return counts
 
 
 def update_layer(net: Network, index: int, inputs: list[float], deltas: list[float], eta: float,
@@ -285,11 +291,13 @@ def update_layer(net: Network, index: int, inputs: list[float], deltas: list[flo
     noise = Draw(net.seed, Site.PROGRAM_NOISE, step, index)
     width = layer.n_in + 1
     for j, counts_j in enumerate(counts):
+        if not any(counts_j):
+            continue
         target = layer.g_minus[j] if deltas[j] > 0.0 else layer.g_plus[j]
         for i, n in enumerate(counts_j):
             if n:
                 target[i] = device.program(target[i], n, params, noise, j * width + i, config.bit_length)
-        layer.weights[j] = [device.weight(gp, gm, params) for gp, gm in zip(layer.g_plus[j], layer.g_minus[j])]
+        layer.weights[j] = device.weight_row(layer.g_plus[j], layer.g_minus[j], params)
 
 
 def reset_devices(net: Network, step: int) -> None:
@@ -306,7 +314,7 @@ def reset_devices(net: Network, step: int) -> None:
             ]
             layer.g_plus[j] = [pair[0] for pair in pairs]
             layer.g_minus[j] = [pair[1] for pair in pairs]
-            layer.weights[j] = [device.weight(gp, gm, params) for gp, gm in pairs]
+            layer.weights[j] = device.weight_row(layer.g_plus[j], layer.g_minus[j], params)
 
 
 @dataclass(frozen=True)
