@@ -10,9 +10,8 @@ from hypothesis import strategies as st
 
 from stochmem import device
 from stochmem.config import DeviceParams
+from stochmem.conformance.stats import FAMILY_ALPHA, assert_binomial
 from stochmem.rng import Draw, Site
-
-from .stats import FAMILY_ALPHA, assert_binomial
 
 params_strategy = st.builds(
     DeviceParams,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from stochmem.config import DeviceParams, NetworkConfig
-from stochmem.network import init_network
+from stochmem.reference_backend import ReferenceModel
 from stochmem.training import evaluate, train
 
 TRAIN_IMAGES, TEST_IMAGES = 600, 300
@@ -20,9 +20,10 @@ FLOORS = {"float": 0.70, "stochastic": 0.60, "memristive": 0.55}
 def test_small_network_learns_real_digits(kind, mnist_train, mnist_test):
     config = NetworkConfig(kind=kind, sizes=(784, 32, 10), bit_length=10, lr=0.1,
                            device=DeviceParams(sigma=0.1))
-    net = init_network(config, seed=1)
-    before = evaluate(net, mnist_test.subset(0, TEST_IMAGES))
-    results = train(net, mnist_train.subset(0, TRAIN_IMAGES), mnist_test.subset(0, TEST_IMAGES), epochs=1)
+    model = ReferenceModel(config, seed=1)
+    before = evaluate(model, 1, mnist_test.subset(0, TEST_IMAGES))
+    results = train(model, config, 1, mnist_train.subset(0, TRAIN_IMAGES), mnist_test.subset(0, TEST_IMAGES),
+                    epochs=1)
     accuracy = results[0].test_accuracy
     assert accuracy is not None
     print(f"{kind}: test accuracy {accuracy:.3f} (before training {before:.3f})")
@@ -34,7 +35,7 @@ def test_training_is_deterministic(mnist_train):
     config = NetworkConfig(kind="memristive", sizes=(784, 8, 10), device=DeviceParams(sigma=0.3, reset_every=4))
     runs = []
     for _ in range(2):
-        net = init_network(config, seed=9)
-        train(net, mnist_train.subset(0, 20), None, epochs=2)
-        runs.append([layer.weights for layer in net.layers])
+        model = ReferenceModel(config, seed=9)
+        train(model, config, 9, mnist_train.subset(0, 20), None, epochs=2)
+        runs.append([layer.weights for layer in model.export_layers()])
     assert runs[0] == runs[1]

@@ -11,9 +11,8 @@ from hypothesis import strategies as st
 
 from stochmem import network
 from stochmem.config import DeviceParams, NetworkConfig
+from stochmem.conformance.stats import FAMILY_ALPHA, assert_binomial
 from stochmem.rng import Draw, Site
-
-from .stats import FAMILY_ALPHA, assert_binomial
 
 SIZES = (6, 5, 4, 3)
 IMAGE = [0.0, 0.2, 0.9, 1.0, 0.5, 0.33]

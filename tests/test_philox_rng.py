@@ -8,10 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from stochmem.conformance.stats import FAMILY_ALPHA, assert_binomial
 from stochmem.philox import philox4x32
 from stochmem.rng import Draw, Site, bounded_integer, normal, normals, permutation, uniform_from_word
-
-from .stats import FAMILY_ALPHA, assert_binomial
 
 KNOWN_ANSWERS = [
     ((0, 0, 0, 0), (0, 0), (0x6627E8D5, 0xE169C58D, 0xBC57AC4C, 0x9B00DBD8)),

@@ -9,10 +9,9 @@ from bitarray import bitarray
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from stochmem.conformance.stats import FAMILY_ALPHA, assert_binomial
 from stochmem.rng import Draw, Site
 from stochmem.streams import and_count, bit_from_word, decode, encode, encode_many, multiply, threshold
-
-from .stats import FAMILY_ALPHA, assert_binomial
 
 EXAMPLES = 60
 PER_EXAMPLE_ALPHA = FAMILY_ALPHA / EXAMPLES  # Bonferroni over the examples of one property

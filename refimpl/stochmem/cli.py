@@ -8,6 +8,7 @@ import time
 from collections.abc import Sequence
 
 from stochmem import __version__
+from stochmem.backend_api import BackendError
 from stochmem.config import NETWORK_KINDS, NOISE_MODES, ConfigError, DeviceParams, NetworkConfig
 from stochmem.data import DATA_DIR_ENV, DataError, Dataset, load_split, resolve_data_dir, verify_dir
 
@@ -52,12 +53,23 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--epochs", type=int, default=1, help="epochs")
     run.add_argument("--train-size", type=int, default=1000, help="training images (first N of the set)")
     run.add_argument("--test-size", type=int, default=500, help="test images (first N of the set)")
+    run.add_argument("--backend", default="reference", help="engine (see `stochmem backends`)")
     run.add_argument("--seed", type=int, default=1, help="the run's seed (all randomness derives from it)")
     run.add_argument("--data", choices=("mnist", "embedded"), default="mnist",
                      help="mnist: the IDX files in --data-dir; embedded: the 5,000 digits of the [embedded] extra")
     run.add_argument("--data-dir", default=None,
                      help=f"folder with the MNIST files (default: ${DATA_DIR_ENV}, else the user cache)")
     run.add_argument("--quiet", action="store_true", help="print only the final accuracy")
+
+    commands.add_parser("backends", help="list the registered backends, their versions and capabilities")
+    conform = commands.add_parser(
+        "conform", help="run the conformance suite against a backend",
+        description="Run the conformance suite (a pytest plugin shipped in stochmem) against one backend and "
+                    "report, clause by clause, where it agrees with the reference. Extra arguments go to pytest.")
+    conform.add_argument("backend", help="backend name (see `stochmem backends`)")
+    conform.add_argument("--xfails", default=None, help="file of known deviations: one test id per line")
+    conform.add_argument("--data-dir", default=None, help="real MNIST for the end-to-end tier")
+    conform.add_argument("pytest_args", nargs=argparse.REMAINDER, help="further pytest arguments")
 
     data = commands.add_parser("data", help="check or fetch the MNIST files")
     data_commands = data.add_subparsers(dest="data_command", required=True, metavar="ACTION")
@@ -92,18 +104,23 @@ def load_data(args: argparse.Namespace) -> tuple[Dataset, Dataset]:
 
 
 def command_train(args: argparse.Namespace) -> int:
-    from stochmem.network import init_network
+    from stochmem.plugins import get_backend
     from stochmem.training import EpochResult, train
 
     if args.epochs < 1:
         raise ConfigError(f"--epochs = {args.epochs} is invalid: expected an integer >= 1")
     config = config_from_args(args)
+    backend = get_backend(args.backend)
+    if config.kind not in backend.capabilities.kinds:
+        raise ConfigError(f"backend {backend.name!r} does not implement the {config.kind} kind "
+                          f"({backend.capabilities.describe()})")
     train_set, test_set = load_data(args)
     say = (lambda _text: None) if args.quiet else print
     say(f"stochmem {__version__}: {config.kind} network {'-'.join(map(str, config.sizes))}"
         + ("" if config.kind == "float" else f", BL={config.bit_length}")
         + (f", sigma={config.device.sigma}B" if config.kind == "memristive" else "")
-        + f"; {len(train_set)} training and {len(test_set)} test images ({args.data}); seed {args.seed}")
+        + f"; {len(train_set)} training and {len(test_set)} test images ({args.data}); seed {args.seed}; "
+        + f"backend {backend.name} {backend.version}")
     start = time.perf_counter()
 
     def report(result: EpochResult) -> None:
@@ -111,10 +128,34 @@ def command_train(args: argparse.Namespace) -> int:
             f"training error {100 * result.train_error:.2f} %, test accuracy {100 * (result.test_accuracy or 0):.2f} %"
             f" ({result.seconds:.1f} s)")
 
-    results = train(init_network(config, args.seed), train_set, test_set, args.epochs, on_epoch=report)
+    model = backend.create_model(config, args.seed)
+    results = train(model, config, args.seed, train_set, test_set, args.epochs, on_epoch=report)
     print(f"test accuracy {100 * (results[-1].test_accuracy or 0.0):.2f} % "
           f"({time.perf_counter() - start:.1f} s)")
     return 0
+
+
+def command_backends() -> int:
+    from stochmem.plugins import default_host
+
+    host = default_host()
+    for entry in host.entries():
+        if entry.unavailable:
+            print(f"{entry.name:<12} unavailable: {entry.unavailable}  [plugin {entry.plugin}]")
+        else:
+            assert entry.capabilities is not None
+            print(f"{entry.name:<12} {entry.version:<10} {entry.capabilities.describe()}  [plugin {entry.plugin}]"
+                  + (f"\n{'':<12} {entry.description}" if entry.description else ""))
+    for error in host.errors:
+        print(f"error: {error}", file=sys.stderr)
+    return 0
+
+
+def command_conform(args: argparse.Namespace) -> int:
+    from stochmem.conformance.runner import run_conformance
+
+    return run_conformance(args.backend, xfails=args.xfails, data_dir=args.data_dir,
+                           extra_args=list(args.pytest_args))
 
 
 def command_data(args: argparse.Namespace) -> int:
@@ -135,8 +176,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "train":
             return command_train(args)
+        if args.command == "backends":
+            return command_backends()
+        if args.command == "conform":
+            return command_conform(args)
         return command_data(args)
-    except (ConfigError, DataError, OSError) as error:
+    except (ConfigError, DataError, BackendError, OSError) as error:
         print(f"stochmem: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -263,23 +263,21 @@ def coincidence_counts(rows: list[bitarray], columns: list[bitarray]) -> list[li
     return counts
 
 
-def update_layer(net: Network, index: int, inputs: list[float], deltas: list[float], eta: float,
-                 step: int) -> None:
+def update_layer(layer: Layer, config: NetworkConfig, seed: int, index: int, inputs: list[float],
+                 deltas: list[float], eta: float, step: int) -> None:
     """[SPEC 3.7, 3.8, 4.3] Apply one image's update to crossbar ``index``; ``inputs`` include the bias (1.0).
 
     Float: w_ji <- w_ji - (eta delta_j) x_i.
     Stochastic: w_ji <- w_ji - sign(delta_j) dw_min n_ji.
     Memristive: n_ji > 0 programs G- (delta_j > 0, the weight must fall) or G+ (delta_j < 0) by n_ji levels.
     """
-    config = net.config
-    layer = net.layers[index]
     if config.kind == "float":
         for j, row in enumerate(layer.weights):
             scaled = eta * deltas[j]
             layer.weights[j] = [w - scaled * x for w, x in zip(row, inputs)]
         return
     gain, dw_min = update_gain(eta, config)
-    rows, columns = coincidence_streams(inputs, deltas, gain, config, net.seed, step, index)
+    rows, columns = coincidence_streams(inputs, deltas, gain, config, seed, step, index)
     counts = coincidence_counts(rows, columns)
     if config.kind == "stochastic":
         for j, row in enumerate(layer.weights):
@@ -288,7 +286,7 @@ def update_layer(net: Network, index: int, inputs: list[float], deltas: list[flo
         return
     assert layer.g_plus is not None and layer.g_minus is not None
     params = config.device
-    noise = Draw(net.seed, Site.PROGRAM_NOISE, step, index)
+    noise = Draw(seed, Site.PROGRAM_NOISE, step, index)
     width = layer.n_in + 1
     for j, counts_j in enumerate(counts):
         if not any(counts_j):
@@ -300,21 +298,20 @@ def update_layer(net: Network, index: int, inputs: list[float], deltas: list[flo
         layer.weights[j] = device.weight_row(layer.g_plus[j], layer.g_minus[j], params)
 
 
-def reset_devices(net: Network, step: int) -> None:
-    """[SPEC 4.5] Reset every synapse of every crossbar (RESET_NOISE site, this step)."""
-    params = net.config.device
-    for index, layer in enumerate(net.layers):
-        assert layer.g_plus is not None and layer.g_minus is not None
-        noise = Draw(net.seed, Site.RESET_NOISE, step, index)
-        width = layer.n_in + 1
-        for j in range(layer.n_out):
-            pairs = [
-                device.reset_pair(gp, gm, params, noise, j * width + i)
-                for i, (gp, gm) in enumerate(zip(layer.g_plus[j], layer.g_minus[j]))
-            ]
-            layer.g_plus[j] = [pair[0] for pair in pairs]
-            layer.g_minus[j] = [pair[1] for pair in pairs]
-            layer.weights[j] = device.weight_row(layer.g_plus[j], layer.g_minus[j], params)
+def reset_layer(layer: Layer, config: NetworkConfig, seed: int, index: int, step: int) -> None:
+    """[SPEC 4.5] Reset every synapse of crossbar ``index`` (RESET_NOISE site, this step)."""
+    assert layer.g_plus is not None and layer.g_minus is not None
+    params = config.device
+    noise = Draw(seed, Site.RESET_NOISE, step, index)
+    width = layer.n_in + 1
+    for j in range(layer.n_out):
+        pairs = [
+            device.reset_pair(gp, gm, params, noise, j * width + i)
+            for i, (gp, gm) in enumerate(zip(layer.g_plus[j], layer.g_minus[j]))
+        ]
+        layer.g_plus[j] = [pair[0] for pair in pairs]
+        layer.g_minus[j] = [pair[1] for pair in pairs]
+        layer.weights[j] = device.weight_row(layer.g_plus[j], layer.g_minus[j], params)
 
 
 @dataclass(frozen=True)
@@ -333,10 +330,11 @@ def train_step(net: Network, image: list[float], label: int, step: int, eta: flo
     """
     acts = forward(net, image, lambda layer: Draw(net.seed, Site.FORWARD_STREAM, step, layer))
     deltas = backward(net, acts, label, step)
-    for index in range(len(net.layers)):
-        update_layer(net, index, [*acts.values[index], 1.0], deltas[index], eta, step)
+    for index, layer in enumerate(net.layers):
+        update_layer(layer, net.config, net.seed, index, [*acts.values[index], 1.0], deltas[index], eta, step)
     if net.config.kind == "memristive" and (step + 1) % net.config.device.reset_every == 0:
-        reset_devices(net, step)
+        for index, layer in enumerate(net.layers):
+            reset_layer(layer, net.config, net.seed, index, step)
     return StepResult(cross_entropy(acts.values[-1], label), argmax(acts.logits))
 
 

@@ -27,8 +27,8 @@ def philox4x32(counter: Block, key: tuple[int, int], rounds: int = PHILOX_ROUNDS
     the key; the key is bumped by the Weyl constants between rounds. All arithmetic is on unsigned 32-bit
     integers; Python ints are masked explicitly so the code reads the same as the C original.
     """
-    c0, c1, c2, c3 = (word & MASK32 for word in counter)
-    k0, k1 = key[0] & MASK32, key[1] & MASK32
+    c0, c1, c2, c3 = (int(word) & MASK32 for word in counter)  # int(): accept NumPy integers too
+    k0, k1 = int(key[0]) & MASK32, int(key[1]) & MASK32
     for round_index in range(rounds):
         if round_index:
             k0 = (k0 + PHILOX_W0) & MASK32

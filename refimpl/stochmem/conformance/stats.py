@@ -1,4 +1,7 @@
-"""Exact binomial bounds for the statistical tests (no normal approximation where N is small)."""
+"""Exact binomial bounds for statistical tests (no normal approximation where N is small).
+
+Shared by the conformance suite and the project's own tests.
+"""
 
 from __future__ import annotations
 

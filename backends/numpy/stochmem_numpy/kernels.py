@@ -1,0 +1,174 @@
+"""The specification's operations on NumPy arrays: streams, crossbar passes, the coincidence update, devices.
+
+Each function is the vectorized twin of the reference function named in its docstring and computes the same
+values: the same words, bits and counts, and floats equal up to rounding ([SPEC 6.1]).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.typing import NDArray
+
+from stochmem.config import DeviceParams, NetworkConfig
+from stochmem.rng import Draw, Site
+from stochmem_numpy.philox import draw_normals_at, draw_words, draw_words_at
+
+F64 = NDArray[np.float64]
+I64 = NDArray[np.int64]
+TWO_POW_32 = 4294967296.0
+FULL = np.uint64(1 << 32)
+
+
+def thresholds(probabilities: F64) -> NDArray[np.uint64]:
+    """[SPEC 1.2] floor(clip(p, 0, 1) * 2**32) as unsigned 64-bit integers (2**32 itself must fit)."""
+    p = np.asarray(probabilities, dtype=np.float64)
+    if np.isnan(p).any():
+        raise ValueError("cannot encode NaN as a Bernoulli stream")
+    return (np.clip(p, 0.0, 1.0) * TWO_POW_32).astype(np.uint64)
+
+
+def encode_bits(probabilities: F64, bit_length: int, draw: Draw) -> NDArray[np.bool_]:
+    """[SPEC 1.2, 1.3] Stream bits, shape (K, BL): bit (i, n) = word(i*BL + n) < threshold(p_i).
+
+    Words are drawn only for values strictly between 0 and 1 (the others give constant streams).
+    """
+    level = thresholds(probabilities)
+    bits = np.repeat((level == FULL)[:, None], bit_length, axis=1)
+    active = np.flatnonzero((level > 0) & (level < FULL))
+    if active.size:
+        if active.size == level.size:
+            words = draw_words(draw, level.size * bit_length).reshape(level.size, bit_length)
+        else:
+            indices = (active[:, None] * bit_length + np.arange(bit_length)).reshape(-1)
+            words = draw_words_at(draw, indices).reshape(active.size, bit_length)
+        bits[active] = words < level[active, None]
+    return bits
+
+
+def pack(bits: NDArray[np.bool_]) -> NDArray[np.uint64]:
+    """Bit streams packed little-endian into unsigned 64-bit words, shape (K, ceil(BL/64))."""
+    k, length = bits.shape
+    n_words = (length + 63) // 64
+    padded = np.zeros((k, n_words * 64), dtype=np.bool_)
+    padded[:, :length] = bits
+    return np.packbits(padded, axis=1, bitorder="little").view(np.uint64)
+
+
+def and_counts(rows: NDArray[np.uint64], columns: NDArray[np.uint64]) -> NDArray[np.int64]:
+    """[SPEC 1.4, eq. 4] counts[j, i] = popcount(row_i AND column_j) of packed streams."""
+    both = np.bitwise_and(columns[:, None, :], rows[None, :, :])
+    counts: NDArray[np.int64] = np.bitwise_count(both).sum(axis=2, dtype=np.int64)
+    return counts
+
+
+def coincidence_counts(row_p: F64, column_p: F64, bit_length: int, row_draw: Draw, column_draw: Draw
+                       ) -> NDArray[np.int64]:
+    """[SPEC 3.8] Coincidence counts of the update, computed only for rows and columns that pulse at all."""
+    row_bits = encode_bits(row_p, bit_length, row_draw)
+    column_bits = encode_bits(column_p, bit_length, column_draw)
+    counts = np.zeros((column_p.size, row_p.size), dtype=np.int64)
+    live_rows = np.flatnonzero(row_bits.any(axis=1))
+    live_columns = np.flatnonzero(column_bits.any(axis=1))
+    if live_rows.size and live_columns.size:
+        counts[np.ix_(live_columns, live_rows)] = and_counts(pack(row_bits[live_rows]),
+                                                             pack(column_bits[live_columns]))
+    return counts
+
+
+def decoded(values: F64, bit_length: int, draw: Draw) -> F64:
+    """[SPEC 1.1] popcount/BL of the streams of ``values``."""
+    result: F64 = encode_bits(values, bit_length, draw).sum(axis=1) / bit_length
+    return result
+
+
+def sigmoid(z: F64) -> F64:
+    """[SPEC 3.2] Overflow-free sigmoid, the same two branches as the reference."""
+    e = np.exp(-np.abs(z))
+    result: F64 = np.where(z >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
+    return result
+
+
+def softmax(z: F64) -> F64:
+    """[SPEC 3.2]"""
+    exps = np.exp(z - z.max())
+    result: F64 = exps / math.fsum(exps.tolist())
+    return result
+
+
+def signs(values: F64) -> F64:
+    """[SPEC 1.5] +1 for v >= 0, -1 otherwise."""
+    result: F64 = np.where(values >= 0.0, 1.0, -1.0)
+    return result
+
+
+def init_weights(n_in: int, n_out: int, seed: int, layer: int) -> F64:
+    """[SPEC 3.4] The twin of :func:`stochmem.network.init_weights`."""
+    radius = 4.0 * math.sqrt(6.0 / (n_in + n_out))
+    words = draw_words(Draw(seed, Site.INIT_WEIGHTS, 0, layer), n_out * (n_in + 1)).astype(np.float64)
+    result: F64 = (radius * (2.0 * (words / TWO_POW_32) - 1.0)).reshape(n_out, n_in + 1)
+    return result
+
+
+def update_gain(eta: float, config: NetworkConfig) -> tuple[float, float]:
+    """[SPEC 3.8] The twin of :func:`stochmem.network.update_gain` (scalar arithmetic, identical)."""
+    bl = config.bit_length
+    dw_min = eta / bl if config.kind == "stochastic" else config.device.dw_min
+    return math.sqrt(eta / (bl * dw_min)), dw_min
+
+
+def program_increments(pulses: I64, synapses: I64, params: DeviceParams, noise: Draw, bit_length: int) -> F64:
+    """[SPEC 4.3] Level increments of events with ``pulses`` > 0 at ``synapses``, floored at 0."""
+    n = pulses.astype(np.float64)
+    if params.sigma == 0.0:
+        return n
+    if params.noise_mode == "event":
+        increments = n + params.sigma * draw_normals_at(noise, synapses)
+    else:
+        k = np.arange(bit_length)
+        indices = (synapses[:, None] * bit_length + k).reshape(-1)
+        terms = (1.0 + params.sigma * draw_normals_at(noise, indices)).reshape(-1, bit_length)
+        increments = np.where(k < pulses[:, None], terms, 0.0).sum(axis=1)
+    result: F64 = np.maximum(increments, 0.0)
+    return result
+
+
+def program(levels: F64, pulses: I64, synapses: I64, params: DeviceParams, noise: Draw, bit_length: int) -> F64:
+    """[SPEC 4.3, 4.4] Level coordinates after events (``pulses`` may hold zeros: those are untouched)."""
+    out = np.array(levels, dtype=np.float64)
+    fire = pulses > 0
+    if fire.any():
+        increments = program_increments(pulses[fire], synapses[fire], params, noise, bit_length)
+        out[fire] = np.minimum(np.maximum(out[fire] + increments, 0.0), float(params.top_level))
+    return out
+
+
+def program_target(levels_to_add: F64, synapses: I64, params: DeviceParams, noise: Draw) -> F64:
+    """[SPEC 4.5] Program from Gmin to ``levels_to_add`` with one event's noise, clipped."""
+    noisy = levels_to_add + params.sigma * draw_normals_at(noise, synapses) if params.sigma else levels_to_add
+    result: F64 = np.minimum(np.maximum(noisy, 0.0), float(params.top_level))
+    return result
+
+
+def reset(g_plus: F64, g_minus: F64, synapses: I64, params: DeviceParams, noise: Draw) -> tuple[F64, F64]:
+    """[SPEC 4.5] The twin of :func:`stochmem.device.reset_pair`, for whole arrays."""
+    difference = g_plus - g_minus
+    new_plus, new_minus = np.zeros_like(g_plus), np.zeros_like(g_minus)
+    positive, negative = difference > 0.0, difference < 0.0
+    new_plus[positive] = program_target(difference[positive], synapses[positive], params, noise)
+    new_minus[negative] = program_target(-difference[negative], synapses[negative], params, noise)
+    return new_plus, new_minus
+
+
+def initial_pairs(weights: F64, params: DeviceParams, noise: Draw) -> tuple[F64, F64]:
+    """[SPEC 4.6] The twin of :func:`stochmem.device.initial_pair`, synapse m = flat index of ``weights``."""
+    flat = weights.reshape(-1)
+    k = np.minimum(np.floor(np.abs(flat) / params.dw_min + 0.5), float(params.top_level))
+    synapses = np.arange(flat.size, dtype=np.int64)
+    programmed = k > 0
+    g = np.zeros_like(flat)
+    g[programmed] = program_target(k[programmed], synapses[programmed], params, noise)
+    g_plus = np.where(flat > 0, g, 0.0).reshape(weights.shape)
+    g_minus = np.where(flat < 0, g, 0.0).reshape(weights.shape)
+    return g_plus, g_minus

@@ -1,0 +1,158 @@
+"""The backend contract: what an engine must offer the training loop and the conformance suite.
+
+A backend computes what ``specs/`` specifies. It declares :class:`Capabilities`: which network kinds it
+implements and whether it follows the specified generator exactly (``exact``: bit-identical streams and counts,
+[SPEC 6.1]) or only statistically ([SPEC 6.2]). Values cross the contract in the reference's plain types
+(floats, lists, :class:`bitarray.bitarray`, :class:`stochmem.network.Layer`) so that any engine can be compared
+with any other; inside, an engine keeps whatever representation is fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from bitarray import bitarray
+
+from stochmem.config import NETWORK_KINDS, DeviceParams, NetworkConfig
+from stochmem.network import Layer, StepResult
+from stochmem.rng import Draw
+
+
+class BackendError(RuntimeError):
+    """A backend is unknown, unavailable, or broken; the message names it and says why."""
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a backend claims. The conformance suite tests exactly these claims."""
+
+    kinds: frozenset[str] = frozenset(NETWORK_KINDS)
+    exact: bool = True
+
+    def __post_init__(self) -> None:
+        unknown = set(self.kinds) - set(NETWORK_KINDS)
+        if unknown or not self.kinds:
+            raise ValueError(f"kinds must be a non-empty subset of {NETWORK_KINDS}, got {sorted(self.kinds)}")
+
+    def describe(self) -> str:
+        kinds = ",".join(k for k in NETWORK_KINDS if k in self.kinds)
+        return f"{'exact' if self.exact else 'statistical'}; kinds {kinds}"
+
+
+@runtime_checkable
+class Model(Protocol):
+    """A network being trained or evaluated by one backend ([SPEC 3.5-3.9])."""
+
+    def train_step(self, image: Sequence[float], label: int, step: int, eta: float) -> StepResult:
+        """[SPEC 3.5] One training step; returns the forward pass's loss and predicted class."""
+        ...
+
+    def predict(self, image: Sequence[float], image_index: int, repeat: int = 0,
+                bit_length: int | None = None) -> int:
+        """[SPEC 3.9] The predicted class of test image ``image_index`` in evaluation repeat ``repeat``."""
+        ...
+
+    def export_layers(self) -> list[Layer]:
+        """The state of every crossbar in the reference's shape (weights, and level coordinates if memristive)."""
+        ...
+
+    def load_layers(self, layers: list[Layer]) -> None:
+        """Replace the state of every crossbar (the inverse of :meth:`export_layers`)."""
+        ...
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """An engine. Primitive operations mirror the specification's clauses; ``create_model`` does the rest."""
+
+    name: str
+    version: str
+    capabilities: Capabilities
+
+    def philox(self, counter: tuple[int, int, int, int], key: tuple[int, int]) -> tuple[int, int, int, int]:
+        """[SPEC 2.1] Philox4x32-10 (exact backends only; others raise NotImplementedError)."""
+        ...
+
+    def normals(self, draw: Draw, count: int) -> list[float]:
+        """[SPEC 2.5] Normals 0 .. count-1 of ``draw`` (statistical backends: any standard normals)."""
+        ...
+
+    def encode(self, probabilities: Sequence[float], bit_length: int, draw: Draw) -> list[bitarray]:
+        """[SPEC 1.2, 1.3] One stream of ``bit_length`` bits per probability."""
+        ...
+
+    def coincidence_counts(self, row_probabilities: Sequence[float], column_probabilities: Sequence[float],
+                           bit_length: int, row_draw: Draw, column_draw: Draw) -> list[list[int]]:
+        """[SPEC 1.4, 3.8] counts[j][i] = popcount(row_i AND column_j) of streams encoded from the probabilities."""
+        ...
+
+    def update_layer(self, layer: Layer, inputs: Sequence[float], deltas: Sequence[float], eta: float,
+                     config: NetworkConfig, seed: int, step: int, index: int) -> Layer:
+        """[SPEC 3.7, 3.8, 4.3] Crossbar ``index`` after one image's update; ``inputs`` end with the bias 1."""
+        ...
+
+    def program(self, levels: Sequence[float], pulses: Sequence[int], synapses: Sequence[int],
+                params: DeviceParams, noise: Draw, bit_length: int) -> list[float]:
+        """[SPEC 4.3, 4.4] Level coordinates after programming events of ``pulses`` at synapse indices."""
+        ...
+
+    def reset(self, g_plus: Sequence[float], g_minus: Sequence[float], synapses: Sequence[int],
+              params: DeviceParams, noise: Draw) -> tuple[list[float], list[float]]:
+        """[SPEC 4.5] Device pairs after a reset."""
+        ...
+
+    def create_model(self, config: NetworkConfig, seed: int) -> Model:
+        """[SPEC 3.4, 4.6] A freshly initialised network."""
+        ...
+
+
+def protocol_members(protocol: type) -> list[str]:
+    """The attributes and methods a protocol requires (its annotations and public functions)."""
+    methods = [name for name, value in vars(protocol).items() if callable(value) and not name.startswith("_")]
+    return sorted({*getattr(protocol, "__annotations__", {}), *methods})
+
+
+@dataclass(frozen=True)
+class BackendEntry:
+    """A registered backend: its name, who registered it, and how to load it (or why it cannot be)."""
+
+    name: str
+    plugin: str
+    load: Callable[[], Backend] | None
+    version: str = ""
+    capabilities: Capabilities | None = None
+    unavailable: str | None = None  #: why it cannot load, e.g. 'pip install "stochmem[numba]"'
+    description: str = ""
+
+
+@dataclass
+class BackendRegistry:
+    """Handed to ``stochmem_register_backends``; collects every plugin's backends."""
+
+    entries: dict[str, BackendEntry] = field(default_factory=dict)
+    current_plugin: str = "?"
+
+    def add(self, name: str, load: Callable[[], Backend], *, version: str, capabilities: Capabilities,
+            description: str = "") -> None:
+        """Register backend ``name``; ``load()`` returns the :class:`Backend` (import heavy modules there)."""
+        self._check_name(name)
+        if not callable(load) or not isinstance(capabilities, Capabilities):
+            raise BackendError(f"plugin {self.current_plugin!r} registered backend {name!r} with a malformed "
+                               "entry: load must be callable and capabilities a stochmem Capabilities")
+        self.entries[name] = BackendEntry(name, self.current_plugin, load, version, capabilities, None, description)
+
+    def add_unavailable(self, name: str, reason: str, description: str = "") -> None:
+        """Register a backend that cannot load here, with the reason (e.g. the extra to install)."""
+        self._check_name(name)
+        self.entries[name] = BackendEntry(name, self.current_plugin, None, unavailable=reason,
+                                          description=description)
+
+    def _check_name(self, name: str) -> None:
+        if not isinstance(name, str) or not name or not name.replace("-", "").replace("_", "").isalnum():
+            raise BackendError(f"plugin {self.current_plugin!r} registered a backend with the invalid name "
+                               f"{name!r}: use letters, digits, '-' and '_'")
+        if name in self.entries:
+            raise BackendError(f"backend {name!r} is registered twice: by {self.entries[name].plugin!r} and "
+                               f"by {self.current_plugin!r}; block one plugin with STOCHMEM_BLOCK_PLUGINS=NAME")

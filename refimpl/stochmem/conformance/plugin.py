@@ -1,0 +1,111 @@
+"""The conformance suite's pytest plugin: selects the backend under test and applies its known deviations.
+
+Use it through ``stochmem conform NAME``, or directly::
+
+    pytest -p stochmem.conformance.plugin --pyargs stochmem.conformance --stochmem-backend NAME
+
+Options (each also an environment variable):
+
+* ``--stochmem-backend`` / ``STOCHMEM_BACKEND``: the backend under test (default ``reference``);
+* ``--stochmem-xfails`` / ``STOCHMEM_XFAILS``: a file of known deviations, one test id (or id prefix) per line,
+  ``#`` comments allowed; matching tests are marked ``xfail(strict=True)``, so a deviation that is fixed is
+  noticed too;
+* ``--stochmem-data-dir`` / ``STOCHMEM_DATA_DIR``: real MNIST for the end-to-end tier.
+
+Tiers are markers: ``exact`` (bit-identical to the reference; skipped for backends that do not claim it),
+``statistical`` and ``end_to_end``. Select with ``-m``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from stochmem.backend_api import Backend, BackendError
+from stochmem.plugins import default_host
+
+TIERS = {
+    "exact": "[SPEC 6.1] bit-identical to the reference (backends that claim exact)",
+    "statistical": "[SPEC 6.2] distributions as specified, exact binomial bounds",
+    "end_to_end": "[SPEC 6.3] trains like the reference on real MNIST",
+}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("stochmem", "stochmem conformance")
+    group.addoption("--stochmem-backend", default=os.environ.get("STOCHMEM_BACKEND", "reference"),
+                    help="backend under test (env STOCHMEM_BACKEND; default reference)")
+    group.addoption("--stochmem-xfails", default=os.environ.get("STOCHMEM_XFAILS"),
+                    help="file of known deviations, one test id per line (env STOCHMEM_XFAILS)")
+    group.addoption("--stochmem-data-dir", default=os.environ.get("STOCHMEM_DATA_DIR"),
+                    help="MNIST folder for the end-to-end tier (env STOCHMEM_DATA_DIR)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name, description in TIERS.items():
+        config.addinivalue_line("markers", f"{name}: {description}")
+    config.addinivalue_line("markers", "kinds(*kinds): network kinds the test needs the backend to implement")
+
+
+def _backend(config: pytest.Config) -> Backend:
+    name = config.getoption("--stochmem-backend")
+    try:
+        return default_host().get(name)
+    except BackendError as error:
+        raise pytest.UsageError(str(error)) from None
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    backend = _backend(config)
+    lines = [f"stochmem conformance: backend {backend.name} {backend.version} "
+             f"({backend.capabilities.describe()})"]
+    xfails = config.getoption("--stochmem-xfails")
+    if xfails:
+        lines.append(f"known deviations from {xfails}")
+    return lines
+
+
+def read_xfails(path: str) -> list[str]:
+    """Test ids (or prefixes) from an xfails file; blank lines and # comments ignored."""
+    lines = Path(path).read_text().splitlines()
+    return [line.split("#", 1)[0].strip() for line in lines if line.split("#", 1)[0].strip()]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    backend = _backend(config)
+    xfails = read_xfails(config.getoption("--stochmem-xfails")) if config.getoption("--stochmem-xfails") else []
+    for item in items:
+        if item.get_closest_marker("exact") and not backend.capabilities.exact:
+            item.add_marker(pytest.mark.skip(reason=f"{backend.name} does not claim exact conformance"))
+        kinds_marker = item.get_closest_marker("kinds")
+        if kinds_marker and not set(kinds_marker.args) <= backend.capabilities.kinds:
+            item.add_marker(pytest.mark.skip(reason=f"{backend.name} does not implement {kinds_marker.args}"))
+        if any(item.nodeid.endswith(entry) or entry in item.nodeid for entry in xfails):
+            item.add_marker(pytest.mark.xfail(reason="listed in the backend's xfails file", strict=True))
+
+
+@pytest.fixture(scope="session")
+def backend(pytestconfig: pytest.Config) -> Backend:
+    """The backend under test."""
+    return _backend(pytestconfig)
+
+
+@pytest.fixture(scope="session")
+def reference() -> Backend:
+    """The reference backend, the specification executed."""
+    return default_host().get("reference")
+
+
+@pytest.fixture(scope="session")
+def mnist_dir(pytestconfig: pytest.Config) -> Iterator[Path]:
+    """Real MNIST for the end-to-end tier: the option, the env var, else ../shared beside a checkout."""
+    candidates = [pytestconfig.getoption("--stochmem-data-dir")]
+    candidates.append(str(Path(__file__).resolve().parents[4] / "shared" / "data" / "mnist"))
+    for candidate in candidates:
+        if candidate and Path(candidate).is_dir():
+            yield Path(candidate)
+            return
+    pytest.skip("end-to-end tier needs real MNIST: pass --stochmem-data-dir or set STOCHMEM_DATA_DIR")

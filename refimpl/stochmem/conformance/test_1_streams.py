@@ -1,0 +1,82 @@
+"""Conformance, chapter 1: numbers as Bernoulli streams."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from stochmem.backend_api import Backend
+from stochmem.conformance.stats import FAMILY_ALPHA, assert_binomial
+from stochmem.conformance.vectors_source import cases, draw_of
+from stochmem.rng import Draw, Site
+from stochmem.streams import threshold
+from stochmem.vectors import bits_hex
+
+EXAMPLES = 40
+
+
+@pytest.mark.statistical
+@pytest.mark.parametrize("bit_length", [1, 2, 7, 10, 63, 64, 65, 100])
+def test_spec_1_1_streams_have_exactly_bl_bits(backend: Backend, bit_length: int) -> None:
+    streams = backend.encode([0.0, 0.3, 1.0, 0.5], bit_length, Draw(1, Site.FORWARD_STREAM))
+    assert len(streams) == 4, "[SPEC 1.3] one stream per value"
+    assert [len(s) for s in streams] == [bit_length] * 4, f"[SPEC 1.1] streams must have BL={bit_length} bits"
+
+
+@pytest.mark.statistical
+def test_spec_1_2_constant_streams(backend: Backend) -> None:
+    zero, one = backend.encode([0.0, 1.0], 50, Draw(2, Site.EVAL_STREAM))
+    assert zero.count(1) == 0, "[SPEC 1.2] p = 0 must never fire"
+    assert one.count(1) == 50, "[SPEC 1.2] p = 1 must always fire"
+
+
+@pytest.mark.statistical
+@settings(max_examples=EXAMPLES, derandomize=True, deadline=None)
+@given(p=st.floats(0, 1), n=st.integers(1, 300), seed=st.integers(0, 2**64 - 1))
+def test_spec_1_2_popcount_is_binomial(backend: Backend, p: float, n: int, seed: int) -> None:
+    stream = backend.encode([p], n, Draw(seed, Site.FORWARD_STREAM, 3))[0]
+    assert_binomial(stream.count(1), n, threshold(p) / 2**32, FAMILY_ALPHA / EXAMPLES,
+                    f"[SPEC 1.2] popcount of a stream of p={p}, N={n}")
+
+
+@pytest.mark.statistical
+@settings(max_examples=EXAMPLES, derandomize=True, deadline=None)
+@given(a=st.floats(0, 1), b=st.floats(0, 1), n=st.integers(1, 200), seed=st.integers(0, 2**64 - 1))
+def test_spec_1_4_coincidences_are_binomial(backend: Backend, a: float, b: float, n: int, seed: int) -> None:
+    """[SPEC 1.4] popcount(A AND B) ~ Binomial(N, ab) for independent streams of a and b."""
+    counts = backend.coincidence_counts([a], [b], n, Draw(seed, Site.UPDATE_ROW), Draw(seed, Site.UPDATE_COLUMN))
+    assert len(counts) == 1 and len(counts[0]) == 1, "[SPEC 1.4] counts[j][i]: one column, one row"
+    p = threshold(a) / 2**32 * (threshold(b) / 2**32)
+    assert_binomial(counts[0][0], n, p, FAMILY_ALPHA / EXAMPLES, f"[SPEC 1.4] AND of {a} and {b}, N={n}")
+
+
+@pytest.mark.statistical
+@pytest.mark.parametrize(("a", "b", "n"), [(0.5, 0.5, 10), (0.9, 0.3, 2), (0.2, 0.7, 100), (1.0, 0.25, 10)])
+def test_spec_1_4_mean_of_the_product_over_many_cells(backend: Backend, a: float, b: float, n: int) -> None:
+    """[SPEC 1.4, eq. 3] E(c) = ab: 40 x 40 independent coincidence counts sum to Binomial(1600 N, ab)."""
+    counts = backend.coincidence_counts([a] * 40, [b] * 40, n, Draw(7, Site.UPDATE_ROW, 1),
+                                        Draw(7, Site.UPDATE_COLUMN, 1))
+    assert all(0 <= c <= n for row in counts for c in row), "[SPEC 1.4] a count lies in [0, N]"
+    # Cells of one row share a stream, so cells are not independent; rows and columns are. Sum per column
+    # over distinct rows pairs each row stream with one column stream: use the diagonal (independent pairs).
+    diagonal = sum(counts[k][k] for k in range(40))
+    assert_binomial(diagonal, 40 * n, a * b, FAMILY_ALPHA / 4, f"[SPEC 1.4] E(c) = ab for a={a}, b={b}")
+
+
+@pytest.mark.exact
+def test_spec_1_3_encode_vectors(backend: Backend) -> None:
+    for case in cases("streams.json", "EncodeTest"):
+        streams = backend.encode(case["probabilities"], case["bitLength"], draw_of(case["draw"]))
+        assert [bits_hex(s) for s in streams] == case["streams"], f"[SPEC 1.2, 1.3] vector tcId {case['tcId']}"
+
+
+@pytest.mark.exact
+@pytest.mark.parametrize("bit_length", [1, 10, 100])
+def test_spec_1_4_coincidence_counts_equal_the_reference(backend: Backend, reference: Backend,
+                                                          bit_length: int) -> None:
+    rows = [0.0, 1.0, 0.5, 0.01, 0.99, 0.3]
+    columns = [0.25, 0.0, 1.0, 0.75]
+    draws = Draw(11, Site.UPDATE_ROW, 5, 2), Draw(11, Site.UPDATE_COLUMN, 5, 2)
+    assert backend.coincidence_counts(rows, columns, bit_length, *draws) == \
+        reference.coincidence_counts(rows, columns, bit_length, *draws), "[SPEC 1.4, 3.8] counts differ"

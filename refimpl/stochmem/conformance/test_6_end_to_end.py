@@ -1,0 +1,64 @@
+"""Conformance, chapter 6.3: the backend and the reference train the same small network on real MNIST."""
+
+from __future__ import annotations
+
+import functools
+import math
+from pathlib import Path
+
+import pytest
+
+from stochmem.backend_api import Backend
+from stochmem.config import DeviceParams, NetworkConfig
+from stochmem.data import Dataset, load_split
+from stochmem.training import train
+
+TRAIN, TEST = 200, 200
+CONFIGS = {
+    "float": NetworkConfig(kind="float", sizes=(784, 16, 10)),
+    "stochastic": NetworkConfig(kind="stochastic", sizes=(784, 16, 10), bit_length=10),
+    "memristive": NetworkConfig(kind="memristive", sizes=(784, 16, 10), bit_length=10,
+                                device=DeviceParams(sigma=0.1)),
+}
+#: [SPEC 6.3] A statistical backend's accuracy differs from the reference's by the difference of two test
+#: accuracies on 200 images: each is binomial with variance at most 1/(4 * 200), so the difference has standard
+#: deviation at most sqrt(2/(4*200)) = 0.05. Training noise adds to this; 6 sd (0.30) bounds the false alarm
+#: below 1e-8 for the binomial part and leaves room for training variability without hiding a broken backend
+#: (a broken one sits near chance, 0.1, while the reference reaches 0.6-0.8 here).
+STATISTICAL_TOLERANCE = 6 * math.sqrt(2 / (4 * TEST))
+EXACT_WEIGHT_TOLERANCE = 1e-6  # [SPEC 6.1] rounding accumulated over 200 steps
+
+
+@functools.cache
+def _data(directory: str) -> tuple[Dataset, Dataset]:
+    return load_split(Path(directory), "train").subset(0, TRAIN), load_split(Path(directory), "test").subset(0, TEST)
+
+
+@functools.cache
+def _reference_run(kind: str, directory: str) -> tuple[float, list[list[float]]]:
+    from stochmem.plugins import default_host
+
+    return _run(default_host().get("reference"), kind, directory)
+
+
+def _run(backend: Backend, kind: str, directory: str) -> tuple[float, list[list[float]]]:
+    train_set, test_set = _data(directory)
+    config = CONFIGS[kind]
+    model = backend.create_model(config, 17)
+    results = train(model, config, 17, train_set, test_set, epochs=1)
+    return results[0].test_accuracy or 0.0, [layer.weights[0] for layer in model.export_layers()]
+
+
+@pytest.mark.end_to_end
+@pytest.mark.parametrize("kind", ["float", "stochastic", "memristive"])
+def test_spec_6_3_trains_like_the_reference(backend: Backend, mnist_dir: Path, kind: str) -> None:
+    if kind not in backend.capabilities.kinds:
+        pytest.skip(f"{backend.name} does not implement {kind}")
+    reference_accuracy, reference_rows = _reference_run(kind, str(mnist_dir))
+    accuracy, rows = _run(backend, kind, str(mnist_dir))
+    assert abs(accuracy - reference_accuracy) <= STATISTICAL_TOLERANCE, (
+        f"[SPEC 6.3] {kind}: test accuracy {accuracy:.3f}, reference {reference_accuracy:.3f}")
+    if backend.capabilities.exact:
+        assert accuracy == reference_accuracy, f"[SPEC 6.1] {kind}: exact backend's accuracy differs"
+        worst = max(abs(a - b) for row, ref in zip(rows, reference_rows) for a, b in zip(row, ref))
+        assert worst <= EXACT_WEIGHT_TOLERANCE, f"[SPEC 6.1] {kind}: first weight rows differ by {worst}"
