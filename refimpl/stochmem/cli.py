@@ -69,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     conform.add_argument("backend", help="backend name (see `stochmem backends`)")
     conform.add_argument("--xfails", default=None, help="file of known deviations: one test id per line")
     conform.add_argument("--data-dir", default=None, help="real MNIST for the end-to-end tier")
-    conform.add_argument("pytest_args", nargs=argparse.REMAINDER, help="further pytest arguments")
+    conform.epilog = "Any further arguments (e.g. -m statistical, -k spec_4, -q) are passed to pytest."
 
     data = commands.add_parser("data", help="check or fetch the MNIST files")
     data_commands = data.add_subparsers(dest="data_command", required=True, metavar="ACTION")
@@ -172,7 +172,11 @@ def command_data(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command != "conform":
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.pytest_args = extra
     try:
         if args.command == "train":
             return command_train(args)

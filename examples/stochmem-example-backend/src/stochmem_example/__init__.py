@@ -1,0 +1,3 @@
+"""A minimal third-party stochmem backend."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Small plugin modules for the plugin-host tests."""
