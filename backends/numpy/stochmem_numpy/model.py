@@ -36,14 +36,18 @@ def update_crossbar(weights: F64, g_plus: F64 | None, g_minus: F64 | None, confi
     live = np.flatnonzero(counts.any(axis=1))
     if live.size == 0:
         return
-    noise = Draw(seed, Site.PROGRAM_NOISE, step, index)
     width = weights.shape[1]
-    falling = deltas[live] > 0.0
-    for rows, targets in ((live[falling], g_minus), (live[~falling], g_plus)):
-        if rows.size:
-            synapses = rows[:, None] * width + np.arange(width)
-            targets[rows] = kernels.program(targets[rows], counts[rows], synapses, config.device, noise,
-                                            config.bit_length)
+    live_counts = counts[live]
+    fire = live_counts > 0
+    synapses = live[:, None] * width + np.arange(width)
+    increments = np.zeros(live_counts.shape)
+    increments[fire] = kernels.program_increments(live_counts[fire], synapses[fire], config.device,
+                                                  Draw(seed, Site.PROGRAM_NOISE, step, index), config.bit_length)
+    top = float(config.device.top_level)
+    falling = deltas[live] > 0.0  # the weight must fall: program G-; otherwise G+
+    for rows, row_increments, targets in ((live[falling], increments[falling], g_minus),
+                                          (live[~falling], increments[~falling], g_plus)):
+        targets[rows] = np.minimum(np.maximum(targets[rows] + row_increments, 0.0), top)
     weights[live] = config.device.dw_min * (g_plus[live] - g_minus[live])
 
 

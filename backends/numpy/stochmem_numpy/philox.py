@@ -5,6 +5,8 @@ Bit-identical to :mod:`stochmem.philox` and :mod:`stochmem.rng`: the same counte
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -19,26 +21,39 @@ TWO_PI = 2.0 * np.pi
 INV_2_32 = 1.0 / 4294967296.0
 
 
-def philox_blocks(c0: NDArray[np.uint64], c1: int, c2: int, c3: int, k0: int, k1: int) -> U32:
-    """Philox4x32-10 of the counters (c0[b], c1, c2, c3) under key (k0, k1): an array of shape (len(c0), 4)."""
-    x0 = c0.astype(np.uint64) & MASK32
-    x1 = np.full_like(x0, c1 & 0xFFFFFFFF)
-    x2 = np.full_like(x0, c2 & 0xFFFFFFFF)
-    x3 = np.full_like(x0, c3 & 0xFFFFFFFF)
-    key0, key1 = k0 & 0xFFFFFFFF, k1 & 0xFFFFFFFF
+@functools.lru_cache(maxsize=64)
+def round_keys(k0: int, k1: int) -> tuple[tuple[np.uint64, np.uint64], ...]:
+    """The ten round keys of key (k0, k1): bumped by the Weyl constants between rounds."""
+    keys = []
     for round_index in range(PHILOX_ROUNDS):
         if round_index:
-            key0 = (key0 + PHILOX_W0) & 0xFFFFFFFF
-            key1 = (key1 + PHILOX_W1) & 0xFFFFFFFF
+            k0, k1 = (k0 + PHILOX_W0) & 0xFFFFFFFF, (k1 + PHILOX_W1) & 0xFFFFFFFF
+        keys.append((np.uint64(k0), np.uint64(k1)))
+    return tuple(keys)
+
+
+def philox_blocks(c0: NDArray[np.uint64], c1: int, c2: int, c3: int, k0: int, k1: int) -> U32:
+    """Philox4x32-10 of the counters (c0[b], c1, c2, c3) under key (k0, k1): an array of shape (len(c0), 4).
+
+    Words 1..3 of the counter are the same for every block, so they start as scalars and become arrays as the
+    rounds mix them in (NumPy broadcasts); this saves work on the many small draws of one training step.
+    """
+    x0: NDArray[np.uint64] | np.uint64 = c0.astype(np.uint64) & MASK32
+    x1: NDArray[np.uint64] | np.uint64 = np.uint64(c1 & 0xFFFFFFFF)
+    x2: NDArray[np.uint64] | np.uint64 = np.uint64(c2 & 0xFFFFFFFF)
+    x3: NDArray[np.uint64] | np.uint64 = np.uint64(c3 & 0xFFFFFFFF)
+    for key0, key1 in round_keys(k0 & 0xFFFFFFFF, k1 & 0xFFFFFFFF):
         product0 = M0 * x0
         product1 = M1 * x2
         x0, x1, x2, x3 = (
-            (product1 >> SHIFT32) ^ x1 ^ np.uint64(key0),
+            (product1 >> SHIFT32) ^ x1 ^ key0,
             product1 & MASK32,
-            (product0 >> SHIFT32) ^ x3 ^ np.uint64(key1),
+            (product0 >> SHIFT32) ^ x3 ^ key1,
             product0 & MASK32,
         )
-    return np.stack([x0, x1, x2, x3], axis=1).astype(np.uint32)
+    out = np.empty((len(c0), 4), dtype=np.uint32)
+    out[:, 0], out[:, 1], out[:, 2], out[:, 3] = x0, x1, x2, x3
+    return out
 
 
 def draw_blocks(draw: Draw, block_indices: NDArray[np.uint64]) -> U32:
@@ -53,23 +68,45 @@ def draw_words(draw: Draw, count: int) -> U32:
     return blocks.reshape(-1)[:count]
 
 
-def draw_words_at(draw: Draw, indices: NDArray[np.int64]) -> U32:
-    """Words at arbitrary ``indices`` of ``draw`` (each block computed once)."""
-    blocks, inverse = np.unique(indices // 4, return_inverse=True)
-    values = draw_blocks(draw, blocks.astype(np.uint64))
-    return values[inverse.reshape(-1), indices % 4]
+def draw_row_words(draw: Draw, rows: NDArray[np.int64], length: int) -> U32:
+    """Words ``r*length .. r*length + length - 1`` for each row r of ``rows``: shape (len(rows), length).
+
+    Each row's blocks are computed on their own (a block shared by two rows is computed twice), which is
+    cheaper than sorting out the shared ones.
+    """
+    first = rows * length
+    start_block = first // 4
+    n_blocks = (length + 3) // 4 + 1
+    block_ids = (start_block[:, None] + np.arange(n_blocks)).reshape(-1).astype(np.uint64)
+    words = draw_blocks(draw, block_ids).reshape(rows.size, n_blocks * 4)
+    offsets = (first % 4)[:, None] + np.arange(length)
+    return np.take_along_axis(words, offsets, axis=1)
+
+
+def _box_muller(blocks: U32) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """[SPEC 2.5] (radius, angle) of each block."""
+    u1 = (blocks[:, 0].astype(np.float64) + 1.0) * INV_2_32
+    u2 = blocks[:, 1].astype(np.float64) * INV_2_32
+    return np.sqrt(-2.0 * np.log(u1)), TWO_PI * u2
+
+
+def draw_normals(draw: Draw, count: int) -> NDArray[np.float64]:
+    """Normals 0 .. count-1 of ``draw`` ([SPEC 2.5]), from blocks 0 .. ceil(count/2) - 1."""
+    radius, angle = _box_muller(draw_blocks(draw, np.arange((count + 1) // 2, dtype=np.uint64)))
+    out = np.empty(2 * radius.size)
+    out[0::2] = radius * np.cos(angle)
+    out[1::2] = radius * np.sin(angle)
+    return out[:count]
 
 
 def draw_normals_at(draw: Draw, indices: NDArray[np.int64]) -> NDArray[np.float64]:
     """Box--Muller normals number ``indices`` of ``draw`` ([SPEC 2.5]); may differ from math.* by a few ulp."""
-    indices = np.asarray(indices, dtype=np.int64)
+    indices = np.asarray(indices, dtype=np.int64).reshape(-1)
     if indices.size == 0:
         return np.zeros(0)
-    blocks, inverse = np.unique(indices // 2, return_inverse=True)
-    values = draw_blocks(draw, blocks.astype(np.uint64))
-    u1 = (values[:, 0].astype(np.float64) + 1.0) * INV_2_32
-    u2 = values[:, 1].astype(np.float64) * INV_2_32
-    radius = np.sqrt(-2.0 * np.log(u1))
-    angle = TWO_PI * u2
-    radius, angle = radius[inverse.reshape(-1)], angle[inverse.reshape(-1)]
-    return np.where(indices % 2 == 0, radius * np.cos(angle), radius * np.sin(angle))
+    radius, angle = _box_muller(draw_blocks(draw, (indices // 2).astype(np.uint64)))
+    even = indices % 2 == 0
+    out = np.empty(indices.size)
+    out[even] = radius[even] * np.cos(angle[even])
+    out[~even] = radius[~even] * np.sin(angle[~even])
+    return out
