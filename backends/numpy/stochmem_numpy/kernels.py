@@ -13,7 +13,7 @@ from numpy.typing import NDArray
 
 from stochmem.config import DeviceParams, NetworkConfig
 from stochmem.rng import Draw, Site
-from stochmem_numpy.philox import draw_normals, draw_normals_at, draw_row_words, draw_words
+from stochmem_numpy.philox import draw_normals, draw_normals_at, draw_row_words, draw_rows_batch, draw_words
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
@@ -64,16 +64,47 @@ def and_counts(rows: NDArray[np.uint64], columns: NDArray[np.uint64]) -> NDArray
 
 def coincidence_counts(row_p: F64, column_p: F64, bit_length: int, row_draw: Draw, column_draw: Draw
                        ) -> NDArray[np.int64]:
-    """[SPEC 3.8] Coincidence counts of the update, computed only for rows and columns that pulse at all."""
-    row_bits = encode_bits(row_p, bit_length, row_draw)
-    column_bits = encode_bits(column_p, bit_length, column_draw)
-    counts = np.zeros((column_p.size, row_p.size), dtype=np.int64)
+    """[SPEC 3.8] Coincidence counts of the update's row and column streams."""
+    return counts_from_bits(encode_bits(row_p, bit_length, row_draw), encode_bits(column_p, bit_length, column_draw))
+
+
+def counts_from_bits(row_bits: NDArray[np.bool_], column_bits: NDArray[np.bool_]) -> NDArray[np.int64]:
+    """[SPEC 1.4, 3.8] counts[j, i] = popcount(row_i AND column_j), computed only for streams that pulse at all."""
+    counts = np.zeros((column_bits.shape[0], row_bits.shape[0]), dtype=np.int64)
     live_rows = np.flatnonzero(row_bits.any(axis=1))
     live_columns = np.flatnonzero(column_bits.any(axis=1))
     if live_rows.size and live_columns.size:
         counts[np.ix_(live_columns, live_rows)] = and_counts(pack(row_bits[live_rows]),
                                                              pack(column_bits[live_columns]))
     return counts
+
+
+class PrefetchedStreams:
+    """The words of several stream sites of one (seed, step), drawn in a single Philox call up front.
+
+    A stream's words do not depend on the value it will carry, so a training step can draw all of its streams'
+    words before the forward pass ([SPEC 2.2]: words are addressed, not consumed). ``rows`` names the values
+    that may need words; every other value of that site must be 0 or 1 (constant streams).
+    """
+
+    def __init__(self, seed: int, step: int, bit_length: int,
+                 requests: dict[tuple[Site, int], tuple[Draw, I64]]) -> None:
+        self.bit_length = bit_length
+        words = draw_rows_batch(seed, step, [(draw, rows, bit_length) for draw, rows in requests.values()])
+        self._words = {key: (rows, w) for (key, (_draw, rows)), w in zip(requests.items(), words)}
+
+    def bits(self, site: Site, layer: int, probabilities: F64) -> NDArray[np.bool_]:
+        """[SPEC 1.2, 1.3] The streams of ``probabilities`` at (site, layer), shape (K, BL)."""
+        rows, words = self._words[(site, layer)]
+        level = thresholds(probabilities)
+        bits = np.repeat((level == FULL)[:, None], self.bit_length, axis=1)
+        bits[rows] = words < level[rows, None]
+        return bits
+
+    def decoded(self, site: Site, layer: int, probabilities: F64) -> F64:
+        """[SPEC 1.1] popcount/BL of the streams of ``probabilities`` at (site, layer)."""
+        result: F64 = self.bits(site, layer, probabilities).sum(axis=1) / self.bit_length
+        return result
 
 
 def decoded(values: F64, bit_length: int, draw: Draw) -> F64:

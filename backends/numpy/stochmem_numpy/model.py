@@ -1,10 +1,14 @@
-"""A network on NumPy arrays: the vectorized twin of :mod:`stochmem.network` ([SPEC 3])."""
+"""A network on NumPy arrays: the vectorized twin of :mod:`stochmem.network` ([SPEC 3]).
+
+Speed comes from drawing every stream word a training step needs in one Philox call before the forward pass
+(:class:`~stochmem_numpy.kernels.PrefetchedStreams`), and every programming-noise normal of a crossbar in one
+more: a step costs a few dozen NumPy calls instead of hundreds.
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -13,22 +17,29 @@ from stochmem.config import NetworkConfig
 from stochmem.network import Layer, StepResult
 from stochmem.rng import Draw, Site
 from stochmem_numpy import kernels
-from stochmem_numpy.kernels import F64
+from stochmem_numpy.kernels import F64, PrefetchedStreams
 
 
 def update_crossbar(weights: F64, g_plus: F64 | None, g_minus: F64 | None, config: NetworkConfig, seed: int,
-                    index: int, inputs: F64, deltas: F64, eta: float, step: int) -> None:
+                    index: int, inputs: F64, deltas: F64, eta: float, step: int,
+                    streams: PrefetchedStreams | None = None) -> None:
     """[SPEC 3.7, 3.8, 4.3] One crossbar's update, in place; ``inputs`` end with the bias 1.
 
-    The twin of :func:`stochmem.network.update_layer`.
+    The twin of :func:`stochmem.network.update_layer`. ``streams`` holds the step's prefetched words; without
+    it the row and column streams are drawn here.
     """
     if config.kind == "float":
         weights -= np.outer(eta * deltas, inputs)
         return
     gain, dw_min = kernels.update_gain(eta, config)
-    counts = kernels.coincidence_counts(
-        np.minimum(1.0, gain * inputs), np.minimum(1.0, gain * np.abs(deltas)), config.bit_length,
-        Draw(seed, Site.UPDATE_ROW, step, index), Draw(seed, Site.UPDATE_COLUMN, step, index))
+    row_p, column_p = np.minimum(1.0, gain * inputs), np.minimum(1.0, gain * np.abs(deltas))
+    if streams is None:
+        counts = kernels.coincidence_counts(row_p, column_p, config.bit_length,
+                                            Draw(seed, Site.UPDATE_ROW, step, index),
+                                            Draw(seed, Site.UPDATE_COLUMN, step, index))
+    else:
+        counts = kernels.counts_from_bits(streams.bits(Site.UPDATE_ROW, index, row_p),
+                                          streams.bits(Site.UPDATE_COLUMN, index, column_p))
     if config.kind == "stochastic":
         weights -= (kernels.signs(deltas) * dw_min)[:, None] * counts
         return
@@ -63,7 +74,7 @@ class NumpyModel:
         self.synapses: list[NDArray[np.int64]] = []
         for layer, (n_in, n_out) in enumerate(zip(config.sizes[:-1], config.sizes[1:])):
             weights = kernels.init_weights(n_in, n_out, seed, layer)
-            self.synapses.append(np.arange(n_out * (n_in + 1), dtype=np.int64).reshape(n_out, n_in + 1))
+            self.synapses.append(np.arange(n_out * (n_in + 1), dtype=np.int64))
             if config.kind == "memristive":
                 g_plus, g_minus = kernels.initial_pairs(
                     weights, config.device, Draw(seed, Site.INIT_DEVICE_NOISE, 0, layer))
@@ -72,23 +83,37 @@ class NumpyModel:
                 weights = config.device.dw_min * (g_plus - g_minus)
             self.weights.append(weights)
 
+    # --- which words a pass needs ------------------------------------------------------------------------------
+
+    def _plan(self, image: F64, step: int, sites: Sequence[Site], aux: int = 0) -> dict[tuple[Site, int],
+                                                                                      tuple[Draw, NDArray[np.int64]]]:
+        """The rows of each (site, crossbar) that may need words. Only non-zero pixels do at crossbar 0."""
+        sizes = self.config.sizes
+        pixels = np.flatnonzero(image > 0.0)
+        plan = {}
+        for index in range(len(self.weights)):
+            for site in sites:
+                if site == Site.BACKWARD_STREAM and index == 0:
+                    continue  # errors are not sent below the first crossbar
+                if site in (Site.BACKWARD_STREAM, Site.UPDATE_COLUMN):
+                    rows = np.arange(sizes[index + 1])
+                elif index == 0:
+                    rows = np.append(pixels, sizes[0]) if site == Site.UPDATE_ROW else pixels
+                else:
+                    rows = np.arange(sizes[index] + (site == Site.UPDATE_ROW))
+                plan[(site, index)] = (Draw(self.seed, site, step, index, aux), rows)
+        return plan
+
     # --- the passes -------------------------------------------------------------------------------------------
 
-    def _inputs(self, values: F64, draw: Draw | None, config: NetworkConfig) -> F64:
-        """[SPEC 3.3] What the rows carry: exact values (float) or decoded streams, bias 1 last."""
-        carried = values if config.kind == "float" or draw is None else kernels.decoded(values, config.bit_length,
-                                                                                         draw)
-        return np.append(carried, 1.0)
-
-    def _forward(self, image: F64, site: Site, step: int, aux: int, config: NetworkConfig
-                 ) -> tuple[list[F64], F64]:
+    def _forward(self, image: F64, streams: PrefetchedStreams | None, site: Site) -> tuple[list[F64], F64]:
         """[SPEC 3.3, eq. 1] Activations entering each crossbar (then the softmax output) and the logits."""
         values = [image]
         logits = np.zeros(0)
         last = len(self.weights) - 1
         for index, weights in enumerate(self.weights):
-            inputs = self._inputs(values[-1], Draw(self.seed, site, step, index, aux), config)
-            pre = weights @ inputs
+            carried = values[-1] if streams is None else streams.decoded(site, index, values[-1])
+            pre = weights @ np.append(carried, 1.0)
             if index == last:
                 logits = pre
                 values.append(kernels.softmax(pre))
@@ -96,49 +121,50 @@ class NumpyModel:
                 values.append(kernels.sigmoid(pre))
         return values, logits
 
-    def _backward(self, values: list[F64], label: int, step: int) -> list[F64]:
+    def _backward(self, values: list[F64], label: int, streams: PrefetchedStreams | None) -> list[F64]:
         """[SPEC 3.6, eq. 2] Errors at the outputs of every crossbar, output layer last."""
         delta = values[-1].copy()
         delta[label] -= 1.0
         deltas = [delta]
-        bl = self.config.bit_length
         for index in range(len(self.weights) - 1, 0, -1):
             above = deltas[0]
-            if self.config.kind == "float":
+            if streams is None:
                 sent = above
             else:
-                draw = Draw(self.seed, Site.BACKWARD_STREAM, step, index)
-                sent = kernels.signs(above) * kernels.decoded(np.minimum(1.0, np.abs(above)), bl, draw)
+                magnitudes = streams.decoded(Site.BACKWARD_STREAM, index, np.minimum(1.0, np.abs(above)))
+                sent = kernels.signs(above) * magnitudes
             below = values[index]
             errors = self.weights[index][:, :-1].T @ sent
             deltas.insert(0, errors * below * (1.0 - below))
         return deltas
 
-    def _update(self, index: int, inputs: F64, deltas: F64, eta: float, step: int) -> None:
-        g_plus = self.g_plus[index] if self.g_plus else None
-        g_minus = self.g_minus[index] if self.g_minus else None
-        update_crossbar(self.weights[index], g_plus, g_minus, self.config, self.seed, index, inputs, deltas, eta,
-                        step)
-
     def _reset(self, step: int) -> None:
         """[SPEC 4.5] Reset every crossbar."""
         params = self.config.device
-        for index in range(len(self.weights)):
-            g_plus, g_minus = kernels.reset(self.g_plus[index], self.g_minus[index], self.synapses[index], params,
+        for index, weights in enumerate(self.weights):
+            g_plus, g_minus = kernels.reset(self.g_plus[index].reshape(-1), self.g_minus[index].reshape(-1),
+                                            self.synapses[index], params,
                                             Draw(self.seed, Site.RESET_NOISE, step, index))
-            self.g_plus[index], self.g_minus[index] = g_plus, g_minus
-            self.weights[index] = params.dw_min * (g_plus - g_minus)
+            self.g_plus[index], self.g_minus[index] = g_plus.reshape(weights.shape), g_minus.reshape(weights.shape)
+            self.weights[index] = params.dw_min * (self.g_plus[index] - self.g_minus[index])
 
     # --- the Model contract -----------------------------------------------------------------------------------
 
     def train_step(self, image: Sequence[float], label: int, step: int, eta: float) -> StepResult:
         """[SPEC 3.5] Forward, backward, update every crossbar, then the periodic reset."""
-        values, logits = self._forward(np.asarray(image, dtype=np.float64), Site.FORWARD_STREAM, step, 0,
-                                       self.config)
-        deltas = self._backward(values, label, step)
-        for index in range(len(self.weights)):
-            self._update(index, np.append(values[index], 1.0), deltas[index], eta, step)
-        if self.config.kind == "memristive" and (step + 1) % self.config.device.reset_every == 0:
+        config = self.config
+        pixels = np.asarray(image, dtype=np.float64)
+        streams = None
+        if config.kind != "float":
+            sites = (Site.FORWARD_STREAM, Site.BACKWARD_STREAM, Site.UPDATE_ROW, Site.UPDATE_COLUMN)
+            streams = PrefetchedStreams(self.seed, step, config.bit_length, self._plan(pixels, step, sites))
+        values, logits = self._forward(pixels, streams, Site.FORWARD_STREAM)
+        deltas = self._backward(values, label, streams)
+        for index, weights in enumerate(self.weights):
+            update_crossbar(weights, self.g_plus[index] if self.g_plus else None,
+                            self.g_minus[index] if self.g_minus else None, config, self.seed, index,
+                            np.append(values[index], 1.0), deltas[index], eta, step, streams)
+        if config.kind == "memristive" and (step + 1) % config.device.reset_every == 0:
             self._reset(step)
         loss = -math.log(max(float(values[-1][label]), 1e-300))
         return StepResult(loss, int(np.argmax(logits)))
@@ -146,9 +172,13 @@ class NumpyModel:
     def predict(self, image: Sequence[float], image_index: int, repeat: int = 0,
                 bit_length: int | None = None) -> int:
         """[SPEC 3.9]"""
-        config = self.config if bit_length is None else replace(self.config, bit_length=bit_length)
-        _, logits = self._forward(np.asarray(image, dtype=np.float64), Site.EVAL_STREAM, image_index, repeat,
-                                  config)
+        pixels = np.asarray(image, dtype=np.float64)
+        streams = None
+        if self.config.kind != "float":
+            length = bit_length or self.config.bit_length
+            plan = self._plan(pixels, image_index, (Site.EVAL_STREAM,), repeat)
+            streams = PrefetchedStreams(self.seed, image_index, length, plan)
+        _, logits = self._forward(pixels, streams, Site.EVAL_STREAM)
         return int(np.argmax(logits))
 
     def export_layers(self) -> list[Layer]:
