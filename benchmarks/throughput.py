@@ -5,7 +5,7 @@
 Measures images/s at batch size 1 on the paper's 784-256-128-10 network, real MNIST test digits as inputs, for
 float, stochastic (BL=10) and memristive (BL=10, sigma=0.1B) training, and inference at BL=10 and BL=100.
 Each figure is the median of three timed passes after one warm-up pass; ratios against the first backend
-listed are printed. The reference is timed on fewer images (it is slow by design).
+listed over each other backend are printed. The reference is timed on fewer images (it is slow by design).
 """
 
 from __future__ import annotations
@@ -78,11 +78,11 @@ def main() -> None:
     rows = list(next(iter(results.values())))
     width = max(len(r) for r in rows)
     print(f"\n{'images/s':<{width}}  " + "  ".join(f"{n:>12}" for n in names)
-          + "".join(f"  {n + '/' + names[0]:>16}" for n in names[1:]))
+          + "".join(f"  {names[0] + '/' + n:>16}" for n in names[1:]))
     for row in rows:
         values = [results[n][row] for n in names]
         print(f"{row:<{width}}  " + "  ".join(f"{v:12.1f}" for v in values)
-              + "".join(f"  {v / values[0]:16.1f}" for v in values[1:]))
+              + "".join(f"  {values[0] / v:16.1f}" for v in values[1:]))
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ def conform(backend: str, *args: str, plugins: str = "") -> subprocess.Completed
                           text=True, env=env, cwd=REPO_ROOT, timeout=600)
 
 
-@pytest.mark.parametrize("backend", ["reference", "numpy"])
+@pytest.mark.parametrize("backend", ["reference", "numpy", "numba"])
 def test_our_backends_conform_in_every_tier(backend):
     result = conform(backend)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]

@@ -68,8 +68,20 @@ def test_train_with_numpy_gives_the_reference_result(kind, mnist_path, capsys):
     args = ["train", "--kind", kind, "--sizes", "784-12-10", "--train-size", "60", "--test-size", "60",
             "--data-dir", str(mnist_path), "--sigma", "0.3", "--reset-every", "7"]
     outputs = []
-    for backend in ("reference", "numpy"):
+    for backend in ("reference", "numpy", "numba"):
         assert cli.main([*args, "--backend", backend]) == 0
         lines = capsys.readouterr().out.splitlines()
         outputs.append([line.split(" (")[0] for line in lines if line.startswith(("epoch", "test accuracy"))])
-    assert outputs[0] == outputs[1]  # same loss, training error and accuracy to the printed digits
+    assert outputs[0] == outputs[1] == outputs[2]  # same loss, training error and accuracy to the printed digits
+
+
+def test_numba_backend_without_numba_says_which_extra_to_install(monkeypatch):
+    import importlib.util
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *args: None if name == "numba" else real_find_spec(name, *args))
+    host = PluginHost(extra_plugins=[])
+    with pytest.raises(BackendError, match=r'numba is not installed: pip install "stochmem\[numba\]"'):
+        host.get("numba")
+    assert isinstance(host.get("numpy"), Backend)  # nothing else breaks

@@ -34,5 +34,5 @@ def test_false_alarm_rate_is_at_most_nominal(n, p):
             assert_binomial(count, n, p, alpha, "meta")
         except AssertionError:
             alarms += 1
-    lo, hi = binomial_interval(trials, alpha, 1e-9)
+    _, hi = binomial_interval(trials, alpha, 1e-9)
     assert alarms <= hi, f"{alarms} false alarms in {trials} trials at alpha = {alpha}"

@@ -1,0 +1,188 @@
+# mypy: disable-error-code="assignment"
+# (numba kernels mix Python ints with NumPy scalars on purpose: the compiled types are what matter)
+"""Compiled kernels: stream encoding, and the coincidence update and device programming of a whole crossbar
+fused into one loop nest ([SPEC 1.2-1.4, 3.8, 4.3-4.5]). ``prange`` spreads output columns over the cores.
+
+Every kernel computes what the reference function named in its docstring computes, word for word.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from stochmem_numba.philox import INV_2_32, TWO_PI, normal, philox, popcount64
+
+TWO_POW_32 = 4294967296.0
+FULL = np.uint64(1 << 32)
+PROGRAM_NOISE = np.uint64(7)
+RESET_NOISE = np.uint64(8)
+
+
+@njit(cache=True, inline="always")
+def threshold(p: float) -> np.uint64:
+    """[SPEC 1.2] floor(clip(p, 0, 1) * 2**32)."""
+    if p <= 0.0:
+        return np.uint64(0)
+    if p >= 1.0:
+        return FULL
+    return np.uint64(p * TWO_POW_32)
+
+
+@njit(cache=True)
+def stream_counts(values: np.ndarray, bit_length: int, k0: np.uint64, k1: np.uint64, step: np.uint64,
+                  c2: np.uint64, site: np.uint64, out: np.ndarray) -> None:
+    """[SPEC 1.1-1.3] out[i] = popcount of the stream of values[i] (value i takes words i*BL .. i*BL+BL-1)."""
+    for i in range(values.size):
+        level = threshold(values[i])
+        if level == 0:
+            out[i] = 0
+            continue
+        if level == FULL:
+            out[i] = bit_length
+            continue
+        count = 0
+        first = i * bit_length
+        b = philox(np.uint64(first >> 2), step, c2, site, k0, k1)
+        for n in range(bit_length):
+            index = first + n
+            lane = index & 3
+            if lane == 0 and n > 0:
+                b = philox(np.uint64(index >> 2), step, c2, site, k0, k1)
+            w = b[0] if lane == 0 else b[1] if lane == 1 else b[2] if lane == 2 else b[3]
+            if w < level:
+                count += 1
+        out[i] = count
+
+
+@njit(cache=True)
+def stream_packed(values: np.ndarray, bit_length: int, k0: np.uint64, k1: np.uint64, step: np.uint64,
+                  c2: np.uint64, site: np.uint64, packed: np.ndarray) -> np.ndarray:
+    """[SPEC 1.2, 1.3] Streams packed little-endian into ``packed[i, w]``; returns the indices that pulse."""
+    live = np.empty(values.size, dtype=np.int64)
+    n_live = 0
+    for i in range(values.size):
+        for w in range(packed.shape[1]):
+            packed[i, w] = np.uint64(0)
+        level = threshold(values[i])
+        if level == 0:
+            continue
+        first = i * bit_length
+        b = philox(np.uint64(first >> 2), step, c2, site, k0, k1)
+        any_bit = False
+        for n in range(bit_length):
+            index = first + n
+            lane = index & 3
+            if lane == 0 and n > 0:
+                b = philox(np.uint64(index >> 2), step, c2, site, k0, k1)
+            w = b[0] if lane == 0 else b[1] if lane == 1 else b[2] if lane == 2 else b[3]
+            if level == FULL or w < level:
+                packed[i, n >> 6] |= np.uint64(1) << np.uint64(n & 63)
+                any_bit = True
+        if any_bit:
+            live[n_live] = i
+            n_live += 1
+    return live[:n_live]
+
+
+@njit(cache=True, parallel=True)
+def update_stochastic(weights: np.ndarray, rows: np.ndarray, live_rows: np.ndarray, columns: np.ndarray,
+                      live_columns: np.ndarray, step_sizes: np.ndarray) -> None:
+    """[SPEC 3.8] w[j, i] -= sign(delta_j) dw_min n_ji, n_ji = popcount(row_i AND column_j)."""
+    n_words = rows.shape[1]
+    for t in prange(live_columns.size):
+        j = live_columns[t]
+        size = step_sizes[j]
+        for s in range(live_rows.size):
+            i = live_rows[s]
+            n = 0
+            for w in range(n_words):
+                n += popcount64(rows[i, w] & columns[j, w])
+            if n:
+                weights[j, i] = weights[j, i] - size * n
+
+
+@njit(cache=True, parallel=True)
+def update_memristive(weights: np.ndarray, g_plus: np.ndarray, g_minus: np.ndarray, rows: np.ndarray,
+                      live_rows: np.ndarray, columns: np.ndarray, live_columns: np.ndarray, falling: np.ndarray,
+                      sigma: float, pulse_mode: bool, bit_length: int, top: float, dw_min: float,
+                      k0: np.uint64, k1: np.uint64, step: np.uint64, layer: np.uint64) -> None:
+    """[SPEC 3.8, 4.3, 4.4] Count coincidences and program the device in the update's direction, fused.
+
+    The twin of :func:`stochmem.network.update_layer` with :func:`stochmem.device.program`.
+    """
+    n_words = rows.shape[1]
+    width = weights.shape[1]
+    for t in prange(live_columns.size):
+        j = live_columns[t]
+        for s in range(live_rows.size):
+            i = live_rows[s]
+            n = 0
+            for w in range(n_words):
+                n += popcount64(rows[i, w] & columns[j, w])
+            if n == 0:
+                continue
+            m = j * width + i
+            if sigma == 0.0:
+                increment = float(n)
+            elif pulse_mode:
+                increment = 0.0
+                for k in range(n):
+                    increment += 1.0 + sigma * normal(k0, k1, step, layer, PROGRAM_NOISE, m * bit_length + k)
+            else:
+                increment = n + sigma * normal(k0, k1, step, layer, PROGRAM_NOISE, m)
+            increment = max(increment, 0.0)
+            if falling[j]:
+                g_minus[j, i] = min(max(g_minus[j, i] + increment, 0.0), top)
+            else:
+                g_plus[j, i] = min(max(g_plus[j, i] + increment, 0.0), top)
+            weights[j, i] = dw_min * (g_plus[j, i] - g_minus[j, i])
+
+
+@njit(cache=True, parallel=True)
+def reset(weights: np.ndarray, g_plus: np.ndarray, g_minus: np.ndarray, sigma: float, top: float,
+          dw_min: float, k0: np.uint64, k1: np.uint64, step: np.uint64, layer: np.uint64) -> None:
+    """[SPEC 4.5] The twin of :func:`stochmem.device.reset_pair` for every synapse of a crossbar.
+
+    Synapses 2b and 2b+1 take the cosine and sine normals of one Philox block ([SPEC 2.5]): the block, the
+    logarithm and both angles are computed once for the pair, at its even member.
+    """
+    width = weights.shape[1]
+    for j in prange(weights.shape[0]):
+        spare = 0.0  # the sine normal of the current block, for the odd synapse that follows
+        for i in range(width):
+            d = g_plus[j, i] - g_minus[j, i]
+            m = j * width + i
+            eps = 0.0
+            if sigma != 0.0:
+                if m % 2 == 0 or i == 0:
+                    b = philox(np.uint64(m >> 1), step, layer, RESET_NOISE, k0, k1)
+                    radius = math.sqrt(-2.0 * math.log((float(b[0]) + 1.0) * INV_2_32))
+                    angle = TWO_PI * (float(b[1]) * INV_2_32)
+                    if m % 2 == 0:
+                        eps = radius * math.cos(angle)
+                        spare = radius * math.sin(angle)
+                    else:
+                        eps = radius * math.sin(angle)
+                else:
+                    eps = spare
+            if d == 0.0:
+                g_plus[j, i], g_minus[j, i], weights[j, i] = 0.0, 0.0, 0.0
+                continue
+            level = min(max(abs(d) + sigma * eps, 0.0), top)
+            if d > 0.0:
+                g_plus[j, i], g_minus[j, i] = level, 0.0
+            else:
+                g_plus[j, i], g_minus[j, i] = 0.0, level
+            weights[j, i] = dw_min * (g_plus[j, i] - g_minus[j, i])
+
+
+@njit(cache=True, parallel=True)
+def update_float(weights: np.ndarray, scaled_deltas: np.ndarray, inputs: np.ndarray) -> None:
+    """[SPEC 3.7] w[j, i] -= (eta delta_j) x_i."""
+    for j in prange(weights.shape[0]):
+        scale = scaled_deltas[j]
+        for i in range(weights.shape[1]):
+            weights[j, i] = weights[j, i] - scale * inputs[i]
