@@ -49,6 +49,14 @@ class NumbaModel(NumpyModel):
     """Same state and dense algebra as :class:`~stochmem_numpy.model.NumpyModel`; compiled streams, update
     and reset."""
 
+    def _matvec(self, weights: F64, inputs: F64) -> F64:
+        result: F64 = kernels.matvec(weights, inputs)
+        return result
+
+    def _transposed_matvec(self, weights: F64, errors: F64) -> F64:
+        result: F64 = kernels.transposed_matvec(weights, errors)
+        return result
+
     def _streams(self, step: int, aux: int = 0, bit_length: int | None = None) -> CompiledStreams | None:
         if self.config.kind == "float":
             return None

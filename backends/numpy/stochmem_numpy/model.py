@@ -106,6 +106,16 @@ class NumpyModel:
 
     # --- the passes -------------------------------------------------------------------------------------------
 
+    def _matvec(self, weights: F64, inputs: F64) -> F64:
+        """[SPEC 3.3] Column sums z_j = sum_i w[j, i] x_i (bias included in ``inputs``)."""
+        result: F64 = weights @ inputs
+        return result
+
+    def _transposed_matvec(self, weights: F64, errors: F64) -> F64:
+        """[SPEC 3.6] Row sums e_i = sum_j w[j, i] delta_j over the non-bias rows."""
+        result: F64 = weights[:, :-1].T @ errors
+        return result
+
     def _forward(self, image: F64, streams: PrefetchedStreams | None, site: Site) -> tuple[list[F64], F64]:
         """[SPEC 3.3, eq. 1] Activations entering each crossbar (then the softmax output) and the logits."""
         values = [image]
@@ -113,7 +123,7 @@ class NumpyModel:
         last = len(self.weights) - 1
         for index, weights in enumerate(self.weights):
             carried = values[-1] if streams is None else streams.decoded(site, index, values[-1])
-            pre = weights @ np.append(carried, 1.0)
+            pre = self._matvec(weights, np.append(carried, 1.0))
             if index == last:
                 logits = pre
                 values.append(kernels.softmax(pre))
@@ -134,7 +144,7 @@ class NumpyModel:
                 magnitudes = streams.decoded(Site.BACKWARD_STREAM, index, np.minimum(1.0, np.abs(above)))
                 sent = kernels.signs(above) * magnitudes
             below = values[index]
-            errors = self.weights[index][:, :-1].T @ sent
+            errors = self._transposed_matvec(self.weights[index], sent)
             deltas.insert(0, errors * below * (1.0 - below))
         return deltas
 
