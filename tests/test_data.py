@@ -121,6 +121,8 @@ def test_embedded_digits_match_the_official_training_set(mnist_train):
     assert len(digits) == 5000 and all(image in official for image in digits.images)
     train, test = embedded.embedded_split()
     assert (len(train), len(test)) == (4000, 1000) and set(test.labels) == set(range(10))
+    first_hundred = train.labels[:100]
+    assert all(first_hundred.count(digit) >= 4 for digit in range(10)), "a prefix must hold every digit"
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):

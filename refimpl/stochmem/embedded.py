@@ -12,6 +12,7 @@ import importlib.util
 from pathlib import Path
 
 from stochmem.data import DataError, Dataset
+from stochmem.rng import Draw, Site, permutation
 
 EMBEDDED_ROWS = 5000
 PIXELS = 784
@@ -49,16 +50,21 @@ def load_embedded() -> Dataset:
     return Dataset(images, bytes(labels))
 
 
-def embedded_split() -> tuple[Dataset, Dataset]:
-    """(train, test) from the embedded digits: every fifth row (rows 4, 9, ...) is a test image.
+#: The file is sorted by label, so it is shuffled once, by a fixed permutation from the specified generator.
+EMBEDDED_SHUFFLE = Draw(seed=5000, site=Site.DATA_ORDER)
+EMBEDDED_TEST_SIZE = 1000
 
-    The file is sorted by label, so taking every fifth row keeps all ten digits in both parts: 4,000 training
-    and 1,000 test images.
+
+def embedded_split() -> tuple[Dataset, Dataset]:
+    """(train, test): the 5,000 digits in the fixed shuffled order, the last 1,000 for testing.
+
+    The file lists all zeros first, then all ones, and so on; after the shuffle any prefix of either part
+    holds every digit in roughly equal numbers.
     """
     full = load_embedded()
-    test_rows = [k for k in range(len(full)) if k % 5 == 4]
-    train_rows = [k for k in range(len(full)) if k % 5 != 4]
-    return select(full, train_rows), select(full, test_rows)
+    order = permutation(EMBEDDED_SHUFFLE, len(full))
+    cut = len(full) - EMBEDDED_TEST_SIZE
+    return select(full, order[:cut]), select(full, order[cut:])
 
 
 def select(dataset: Dataset, rows: list[int]) -> Dataset:
