@@ -15,7 +15,7 @@ from pathlib import Path
 
 from stochmem.rng import Draw, Site, normal
 
-#: [SPEC 5.2] The four MNIST files: name -> (SHA-256 of the .gz file, SHA-256 of the uncompressed file).
+#: [SPEC 5.2] The four MNIST files, each name mapped to the SHA-256 of its .gz and of its uncompressed form.
 MNIST_FILES: dict[str, tuple[str, str]] = {
     "train-images-idx3-ubyte": (
         "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",

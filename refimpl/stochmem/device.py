@@ -72,7 +72,7 @@ def reset_pair(g_plus: float, g_minus: float, params: DeviceParams, noise: Draw,
                ) -> tuple[float, float]:
     """[SPEC 4.5] Reset both devices to Gmin and re-program the difference onto one of them.
 
-    With d = g+ - g-: d > 0 programs G+ to d, d < 0 programs G- to |d|, d = 0 leaves both at Gmin (no event).
+    With d = g+ - g-: d > 0 programs G+ to d, d < 0 programs G- to abs(d), d = 0 leaves both at Gmin (no event).
     With sigma = 0 the weight is preserved exactly.
     """
     difference = g_plus - g_minus
@@ -86,7 +86,7 @@ def reset_pair(g_plus: float, g_minus: float, params: DeviceParams, noise: Draw,
 def initial_pair(w: float, params: DeviceParams, noise: Draw, synapse: int) -> tuple[float, float]:
     """[SPEC 4.6] Program a fresh pair (both at Gmin) to the weight ``w``, rounded to whole levels.
 
-    k = min(floor(|w|/dw_min + 1/2), levels - 1) levels go onto G+ for w > 0 or G- for w < 0, with one event's
+    k = min(floor(abs(w)/dw_min + 1/2), levels - 1) levels go onto G+ for w > 0 or G- for w < 0, with one event's
     noise; k = 0 programs nothing.
     """
     k = min(math.floor(abs(w) / params.dw_min + 0.5), params.top_level)

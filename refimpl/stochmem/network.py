@@ -71,7 +71,7 @@ class Activations:
 
 
 def sigmoid(z: float) -> float:
-    """[SPEC 3.2] The hidden-layer activation 1/(1 + e^-z), evaluated without overflow for large |z|."""
+    """[SPEC 3.2] The hidden-layer activation 1/(1 + e^-z), evaluated without overflow for large abs(z)."""
     if z >= 0.0:
         return 1.0 / (1.0 + math.exp(-z))
     e = math.exp(z)
@@ -199,7 +199,7 @@ def output_error(probabilities: list[float], label: int) -> list[float]:
 def transmitted_errors(deltas: list[float], config: NetworkConfig, draw: Draw) -> list[float]:
     """[SPEC 3.6, 1.5] The errors as the crossbar's columns carry them backwards.
 
-    Float: delta itself. Stochastic and memristive: sign and magnitude, the magnitude min(1, |delta|) as a
+    Float: delta itself. Stochastic and memristive: sign and magnitude, the magnitude min(1, abs(delta)) as a
     stream of BL bits, decoded to sign(delta) * popcount/BL.
     """
     if config.kind == "float":
@@ -230,7 +230,7 @@ def backward(net: Network, acts: Activations, label: int, step: int) -> list[lis
 def update_gain(eta: float, config: NetworkConfig) -> tuple[float, float]:
     """[SPEC 3.8] (C, dw_min) of the coincidence update: C_x = C_delta = C = sqrt(eta / (BL dw_min)).
 
-    Stochastic kind: dw_min = eta / BL, hence C = 1 and the pulse probabilities are x and |delta| themselves.
+    Stochastic kind: dw_min = eta / BL, hence C = 1 and the pulse probabilities are x and abs(delta) themselves.
     Memristive kind: dw_min is one device level ([SPEC 4.1]) and C follows from the learning rate.
     Either way E[update] = BL dw_min C^2 x delta = eta x delta while no probability is clipped.
     """
@@ -241,7 +241,7 @@ def update_gain(eta: float, config: NetworkConfig) -> tuple[float, float]:
 
 def coincidence_streams(inputs: list[float], deltas: list[float], gain: float, config: NetworkConfig,
                         seed: int, step: int, layer: int) -> tuple[list[bitarray], list[bitarray]]:
-    """[SPEC 3.8] Row streams (probability min(1, C x_i)) and column streams (min(1, C |delta_j|)) of an update."""
+    """[SPEC 3.8] Row streams (probability min(1, C x_i)) and column streams (min(1, C abs(delta_j))) of an update."""
     bl = config.bit_length
     rows = encode_many([min(1.0, gain * x) for x in inputs], bl, Draw(seed, Site.UPDATE_ROW, step, layer))
     columns = encode_many([min(1.0, gain * abs(d)) for d in deltas], bl,

@@ -9,7 +9,7 @@ Plugins come from
 3. modules named in ``STOCHMEM_PLUGINS`` (comma-separated import paths), e.g. an adapter under development.
 
 ``STOCHMEM_BLOCK_PLUGINS`` (comma-separated plugin names) blocks plugins. A plugin that fails to import, that
-implements unknown hooks, or whose registration raises, is recorded in :attr:`PluginHost.errors` with its name
+implements unknown hooks, or whose registration raises, is recorded in ``PluginHost.errors`` with its name
 and the reason; it never takes the host down with a traceback from deep inside.
 """
 
@@ -90,7 +90,7 @@ class PluginHost:
         return sorted(self.registry.entries.values(), key=lambda entry: entry.name)
 
     def get(self, name: str) -> Backend:
-        """Load backend ``name``; a :class:`BackendError` says what is wrong and what to do."""
+        """Load backend ``name``; a :class:`~stochmem.backend_api.BackendError` says what is wrong and what to do."""
         entry = self.registry.entries.get(name)
         if entry is None:
             known = ", ".join(sorted(self.registry.entries)) or "none"

@@ -34,7 +34,7 @@ class Site(enum.IntEnum):
     FORWARD_STREAM = 3  #: activation streams of the training forward pass
     BACKWARD_STREAM = 4  #: error streams of the training backward pass
     UPDATE_ROW = 5  #: row pulse streams of the coincidence update, probability C_x * x_i
-    UPDATE_COLUMN = 6  #: column pulse streams of the coincidence update, probability C_delta * |delta_j|
+    UPDATE_COLUMN = 6  #: column pulse streams of the coincidence update, probability C_delta * abs(delta_j)
     PROGRAM_NOISE = 7  #: programming noise of update events
     RESET_NOISE = 8  #: programming noise of the periodic reset
     INIT_DEVICE_NOISE = 9  #: programming noise of the initial device states
