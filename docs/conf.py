@@ -26,6 +26,7 @@ extensions = [
     "sphinx.ext.doctest",
     "sphinx.ext.intersphinx",
     "sphinx.ext.mathjax",
+    "sphinx-mathjax-offline",  # MathJax served from the build itself: pages render math without network
     "sphinx.ext.viewcode",
     "sphinx_gallery.gen_gallery",
 ]
