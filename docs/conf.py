@@ -36,7 +36,6 @@ source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
 exclude_patterns = ["_build", "tutorials/examples"]
 html_theme = "furo"
 html_title = f"stochmem {release}"
-html_static_path = ["_static"]
 # Links to the Python and NumPy docs need their inventories from the network; CI and offline builds have none,
 # so they are on only when asked for (STOCHMEM_DOCS_INTERSPHINX=1), and references fall back to plain text.
 intersphinx_mapping = (
