@@ -31,30 +31,35 @@ def threshold(p: float) -> np.uint64:
     return np.uint64(p * TWO_POW_32)
 
 
+@njit(cache=True, inline="always")
+def stream_bits(level: np.uint64, first: int, bit_length: int, k0: np.uint64, k1: np.uint64, step: np.uint64,
+                c2: np.uint64, site: np.uint64, bits: np.ndarray) -> int:
+    """[SPEC 1.2, 1.3] bits[n] = word(first + n) < level for n < BL, each Philox block drawn once; returns the
+    popcount. ``level`` is strictly between 0 and 2**32 (constant streams are handled by the callers)."""
+    count = 0
+    b = philox(np.uint64(first >> 2), step, c2, site, k0, k1)
+    for n in range(bit_length):
+        index = first + n
+        lane = index & 3
+        if lane == 0 and n > 0:
+            b = philox(np.uint64(index >> 2), step, c2, site, k0, k1)
+        w = b[0] if lane == 0 else b[1] if lane == 1 else b[2] if lane == 2 else b[3]
+        bits[n] = w < level
+        count += bits[n]
+    return count
+
+
 @njit(cache=True)
 def stream_counts(values: np.ndarray, bit_length: int, k0: np.uint64, k1: np.uint64, step: np.uint64,
                   c2: np.uint64, site: np.uint64, out: np.ndarray) -> None:
     """[SPEC 1.1-1.3] out[i] = popcount of the stream of values[i] (value i takes words i*BL .. i*BL+BL-1)."""
+    bits = np.empty(bit_length, dtype=np.bool_)
     for i in range(values.size):
         level = threshold(values[i])
-        if level == 0:
-            out[i] = 0
-            continue
-        if level == FULL:
-            out[i] = bit_length
-            continue
-        count = 0
-        first = i * bit_length
-        b = philox(np.uint64(first >> 2), step, c2, site, k0, k1)
-        for n in range(bit_length):
-            index = first + n
-            lane = index & 3
-            if lane == 0 and n > 0:
-                b = philox(np.uint64(index >> 2), step, c2, site, k0, k1)
-            w = b[0] if lane == 0 else b[1] if lane == 1 else b[2] if lane == 2 else b[3]
-            if w < level:
-                count += 1
-        out[i] = count
+        if level == 0 or level == FULL:
+            out[i] = 0 if level == 0 else bit_length
+        else:
+            out[i] = stream_bits(level, i * bit_length, bit_length, k0, k1, step, c2, site, bits)
 
 
 @njit(cache=True)
@@ -62,6 +67,7 @@ def stream_packed(values: np.ndarray, bit_length: int, k0: np.uint64, k1: np.uin
                   c2: np.uint64, site: np.uint64, packed: np.ndarray) -> np.ndarray:
     """[SPEC 1.2, 1.3] Streams packed little-endian into ``packed[i, w]``; returns the indices that pulse."""
     live = np.empty(values.size, dtype=np.int64)
+    bits = np.ones(bit_length, dtype=np.bool_)
     n_live = 0
     for i in range(values.size):
         for w in range(packed.shape[1]):
@@ -69,37 +75,37 @@ def stream_packed(values: np.ndarray, bit_length: int, k0: np.uint64, k1: np.uin
         level = threshold(values[i])
         if level == 0:
             continue
-        first = i * bit_length
-        b = philox(np.uint64(first >> 2), step, c2, site, k0, k1)
-        any_bit = False
+        if level == FULL:
+            bits[:] = True
+        elif stream_bits(level, i * bit_length, bit_length, k0, k1, step, c2, site, bits) == 0:
+            continue
         for n in range(bit_length):
-            index = first + n
-            lane = index & 3
-            if lane == 0 and n > 0:
-                b = philox(np.uint64(index >> 2), step, c2, site, k0, k1)
-            w = b[0] if lane == 0 else b[1] if lane == 1 else b[2] if lane == 2 else b[3]
-            if level == FULL or w < level:
+            if bits[n]:
                 packed[i, n >> 6] |= np.uint64(1) << np.uint64(n & 63)
-                any_bit = True
-        if any_bit:
-            live[n_live] = i
-            n_live += 1
+        live[n_live] = i
+        n_live += 1
     return live[:n_live]
+
+
+@njit(cache=True, inline="always")
+def coincidences(rows: np.ndarray, i: int, columns: np.ndarray, j: int) -> int:
+    """[SPEC 1.4, eq. 4] popcount(row_i AND column_j) over the packed words of two streams."""
+    n = 0
+    for w in range(rows.shape[1]):
+        n += popcount64(rows[i, w] & columns[j, w])
+    return n
 
 
 @njit(cache=True, parallel=True)
 def update_stochastic(weights: np.ndarray, rows: np.ndarray, live_rows: np.ndarray, columns: np.ndarray,
                       live_columns: np.ndarray, step_sizes: np.ndarray) -> None:
     """[SPEC 3.8] w[j, i] -= sign(delta_j) dw_min n_ji, n_ji = popcount(row_i AND column_j)."""
-    n_words = rows.shape[1]
     for t in prange(live_columns.size):
         j = live_columns[t]
         size = step_sizes[j]
         for s in range(live_rows.size):
             i = live_rows[s]
-            n = 0
-            for w in range(n_words):
-                n += popcount64(rows[i, w] & columns[j, w])
+            n = coincidences(rows, i, columns, j)
             if n:
                 weights[j, i] = weights[j, i] - size * n
 
@@ -113,15 +119,12 @@ def update_memristive(weights: np.ndarray, g_plus: np.ndarray, g_minus: np.ndarr
 
     The twin of :func:`stochmem.network.update_layer` with :func:`stochmem.device.program`.
     """
-    n_words = rows.shape[1]
     width = weights.shape[1]
     for t in prange(live_columns.size):
         j = live_columns[t]
         for s in range(live_rows.size):
             i = live_rows[s]
-            n = 0
-            for w in range(n_words):
-                n += popcount64(rows[i, w] & columns[j, w])
+            n = coincidences(rows, i, columns, j)
             if n == 0:
                 continue
             m = j * width + i
