@@ -11,6 +11,7 @@ from stochmem import __version__
 from stochmem.backend_api import BackendError
 from stochmem.config import NETWORK_KINDS, NOISE_MODES, ConfigError, DeviceParams, NetworkConfig
 from stochmem.data import DATA_DIR_ENV, DataError, Dataset, load_split, resolve_data_dir, verify_dir
+from stochmem.rundir import RunDirError
 
 
 def parse_sizes(text: str) -> tuple[int, ...]:
@@ -60,6 +61,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--data-dir", default=None,
                      help=f"folder with the MNIST files (default: ${DATA_DIR_ENV}, else the user cache)")
     run.add_argument("--quiet", action="store_true", help="print only the final accuracy")
+    run.add_argument("--run-dir", default=None,
+                     help="write the resolved config, metrics, versions, log and atomic checkpoints here")
+    run.add_argument("--checkpoint-every", type=int, default=10000,
+                     help="with --run-dir: checkpoint every N images (and at every epoch end)")
+    run.add_argument("--resume", action="store_true",
+                     help="continue the interrupted run in --run-dir with its own saved configuration; "
+                          "the result is bit-identical to an uninterrupted run")
 
     commands.add_parser("backends", help="list the registered backends, their versions and capabilities")
     conform = commands.add_parser(
@@ -103,24 +111,61 @@ def load_data(args: argparse.Namespace) -> tuple[Dataset, Dataset]:
     return train_set.subset(0, args.train_size), test_set.subset(0, args.test_size)
 
 
-def command_train(args: argparse.Namespace) -> int:
-    from stochmem.plugins import get_backend
-    from stochmem.training import EpochResult, train
+RUN_KEYS = ("kind", "sizes", "bl", "lr", "lr_decay", "levels", "on_off", "sigma", "reset_every", "noise_mode",
+            "w_max", "epochs", "train_size", "test_size", "seed", "data", "backend")
 
+
+def command_train(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from stochmem import rundir
+    from stochmem.config import to_dict
+    from stochmem.plugins import get_backend
+    from stochmem.training import EpochResult, TrainingState, train
+
+    run_dir = Path(args.run_dir) if args.run_dir else None
+    if args.resume:
+        if run_dir is None:
+            raise ConfigError("--resume needs --run-dir: the folder of the run to continue")
+        saved = rundir.read_config(run_dir)["arguments"]
+        for key in RUN_KEYS:
+            setattr(args, key, tuple(saved[key]) if key == "sizes" else saved[key])
     if args.epochs < 1:
         raise ConfigError(f"--epochs = {args.epochs} is invalid: expected an integer >= 1")
+    if args.checkpoint_every < 0:
+        raise ConfigError(f"--checkpoint-every = {args.checkpoint_every} is invalid: expected an integer >= 0")
     config = config_from_args(args)
     backend = get_backend(args.backend)
     if config.kind not in backend.capabilities.kinds:
         raise ConfigError(f"backend {backend.name!r} does not implement the {config.kind} kind "
                           f"({backend.capabilities.describe()})")
     train_set, test_set = load_data(args)
-    say = (lambda _text: None) if args.quiet else print
+    model = backend.create_model(config, args.seed)
+    state: TrainingState | None = None
+    if run_dir is not None:
+        if args.resume:
+            layers, state = rundir.load_checkpoint(run_dir)
+            model.load_layers(layers)
+        else:
+            arguments = {key: (list(getattr(args, key)) if key == "sizes" else getattr(args, key))
+                         for key in RUN_KEYS}
+            rundir.start(run_dir, {"arguments": arguments, "network": to_dict(config)},
+                         rundir.versions(backend.name, backend.version))
+    log = (run_dir / "log.txt").open("a") if run_dir is not None else None
+
+    def say(text: str) -> None:
+        if not args.quiet:
+            print(text, flush=True)
+        if log is not None:
+            log.write(text + "\n")
+            log.flush()
+
     say(f"stochmem {__version__}: {config.kind} network {'-'.join(map(str, config.sizes))}"
         + ("" if config.kind == "float" else f", BL={config.bit_length}")
         + (f", sigma={config.device.sigma}B" if config.kind == "memristive" else "")
         + f"; {len(train_set)} training and {len(test_set)} test images ({args.data}); seed {args.seed}; "
-        + f"backend {backend.name} {backend.version}")
+        + f"backend {backend.name} {backend.version}"
+        + (f"; resuming at epoch {state.epoch + 1}, image {state.position}" if state is not None else ""))
     start = time.perf_counter()
 
     def report(result: EpochResult) -> None:
@@ -128,10 +173,20 @@ def command_train(args: argparse.Namespace) -> int:
             f"training error {100 * result.train_error:.2f} %, test accuracy {100 * (result.test_accuracy or 0):.2f} %"
             f" ({result.seconds:.1f} s)")
 
-    model = backend.create_model(config, args.seed)
-    results = train(model, config, args.seed, train_set, test_set, args.epochs, on_epoch=report)
-    print(f"test accuracy {100 * (results[-1].test_accuracy or 0.0):.2f} % "
-          f"({time.perf_counter() - start:.1f} s)")
+    def checkpoint(current: TrainingState) -> None:
+        assert run_dir is not None
+        rundir.save_checkpoint(run_dir, model.export_layers(), current, len(train_set))
+
+    try:
+        results = train(model, config, args.seed, train_set, test_set, args.epochs, on_epoch=report, state=state,
+                        on_checkpoint=checkpoint if run_dir is not None else None,
+                        checkpoint_every=args.checkpoint_every)
+        say(f"test accuracy {100 * (results[-1].test_accuracy or 0.0):.2f} % ({time.perf_counter() - start:.1f} s)")
+        if args.quiet:
+            print(f"test accuracy {100 * (results[-1].test_accuracy or 0.0):.2f} %")
+    finally:
+        if log is not None:
+            log.close()
     return 0
 
 
@@ -185,7 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "conform":
             return command_conform(args)
         return command_data(args)
-    except (ConfigError, DataError, BackendError, OSError) as error:
+    except (ConfigError, DataError, BackendError, RunDirError, OSError) as error:
         print(f"stochmem: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

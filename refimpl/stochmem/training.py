@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from stochmem.backend_api import Model
 from stochmem.config import NetworkConfig
@@ -33,21 +33,41 @@ def epoch_order(seed: int, epoch: int, n_train: int) -> list[int]:
     return permutation(Draw(seed, Site.DATA_ORDER, epoch), n_train)
 
 
-def train_epoch(model: Model, config: NetworkConfig, seed: int, train: Dataset, epoch: int,
-                on_image: Callable[[int, int], None] | None = None) -> tuple[float, float]:
-    """[SPEC 3.5] One epoch of training; returns (mean loss, training error). ``on_image(done, total)`` reports."""
-    eta = config.learning_rate(epoch)
+@dataclass
+class TrainingState:
+    """Where a run stands: enough, with the model's layers, to resume it bit for bit ([SPEC 2.2]: the
+    randomness of step t depends on t alone, so nothing else needs saving)."""
+
+    epoch: int = 0
+    position: int = 0  #: images of ``epoch`` already trained
+    loss_sum: float = 0.0  #: summed loss of those images, in order
+    mistakes: int = 0
+    results: list[EpochResult] = field(default_factory=list)  #: finished epochs
+
+
+def train_epoch(model: Model, config: NetworkConfig, seed: int, train: Dataset, state: TrainingState,
+                on_image: Callable[[int, int], None] | None = None,
+                on_checkpoint: Callable[[TrainingState], None] | None = None, checkpoint_every: int = 0) -> None:
+    """[SPEC 3.5] Train the rest of epoch ``state.epoch`` from ``state.position``, updating ``state``.
+
+    ``on_image(done, total)`` reports progress; ``on_checkpoint(state)`` is called every ``checkpoint_every``
+    images (0: never).
+    """
+    eta = config.learning_rate(state.epoch)
     n_train = len(train)
-    total_loss = 0.0
-    mistakes = 0
-    for position, index in enumerate(epoch_order(seed, epoch, n_train)):
-        step = epoch * n_train + position
+    order = epoch_order(seed, state.epoch, n_train)
+    for position in range(state.position, n_train):
+        index = order[position]
+        step = state.epoch * n_train + position
         result = model.train_step(train.image(index), train.label(index), step, eta)
-        total_loss += result.loss
-        mistakes += result.prediction != train.label(index)
+        state.loss_sum += result.loss
+        state.mistakes += result.prediction != train.label(index)
+        state.position = position + 1
         if on_image is not None:
             on_image(position + 1, n_train)
-    return total_loss / n_train, mistakes / n_train
+        if on_checkpoint is not None and checkpoint_every and state.position % checkpoint_every == 0 \
+                and state.position < n_train:
+            on_checkpoint(state)
 
 
 def evaluate(model: Model, seed: int, test: Dataset, repeat: int = 0, bit_length: int | None = None,
@@ -67,16 +87,27 @@ def evaluate(model: Model, seed: int, test: Dataset, repeat: int = 0, bit_length
 def train(model: Model, config: NetworkConfig, seed: int, train_set: Dataset, test_set: Dataset | None,
           epochs: int,
           on_image: Callable[[int, int], None] | None = None,
-          on_epoch: Callable[[EpochResult], None] | None = None) -> list[EpochResult]:
-    """Train for ``epochs`` epochs, evaluating on ``test_set`` after each; returns one result per epoch."""
-    results = []
-    for epoch in range(epochs):
+          on_epoch: Callable[[EpochResult], None] | None = None,
+          state: TrainingState | None = None,
+          on_checkpoint: Callable[[TrainingState], None] | None = None,
+          checkpoint_every: int = 0) -> list[EpochResult]:
+    """Train until ``epochs`` epochs are done, evaluating on ``test_set`` after each; returns every epoch's result.
+
+    ``state`` resumes an interrupted run; ``on_checkpoint`` is called every ``checkpoint_every`` images and after
+    each epoch (once its evaluation is in ``state.results``).
+    """
+    state = state if state is not None else TrainingState()
+    while state.epoch < epochs:
         start = time.perf_counter()
-        mean_loss, train_error = train_epoch(model, config, seed, train_set, epoch, on_image)
+        train_epoch(model, config, seed, train_set, state, on_image, on_checkpoint, checkpoint_every)
         accuracy = evaluate(model, seed, test_set) if test_set is not None and len(test_set) else None
-        result = EpochResult(epoch, config.learning_rate(epoch), mean_loss, train_error, accuracy,
-                             time.perf_counter() - start)
-        results.append(result)
+        n_train = len(train_set)
+        result = EpochResult(state.epoch, config.learning_rate(state.epoch), state.loss_sum / n_train,
+                             state.mistakes / n_train, accuracy, time.perf_counter() - start)
+        state.results.append(result)
+        state.epoch, state.position, state.loss_sum, state.mistakes = state.epoch + 1, 0, 0.0, 0
         if on_epoch is not None:
             on_epoch(result)
-    return results
+        if on_checkpoint is not None:
+            on_checkpoint(state)
+    return state.results

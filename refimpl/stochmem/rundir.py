@@ -1,0 +1,181 @@
+"""A run directory: the resolved configuration, per-epoch metrics, versions, and atomic checkpoints.
+
+Layout of ``RUN_DIR``::
+
+    config.json          what ran: network config, seed, backend, data, subset sizes, epochs
+    versions.json        stochmem, the backend, Python, NumPy, the git revision when known
+    metrics.csv, .json   one row per finished epoch
+    checkpoint.json      the current checkpoint: training state and the name + SHA-256 of its arrays
+    checkpoint-<step>.npz  the crossbars' arrays (``allow_pickle=False``; never pickle)
+
+A checkpoint is written as a new ``.npz`` under a temporary name, renamed, then ``checkpoint.json`` is replaced
+atomically to point at it, and only then is the previous ``.npz`` removed: an interruption at any moment leaves
+a complete, consistent checkpoint. Files are validated before use. NumPy is imported here (not on the reference
+path) because ``.npz`` is the safe array format.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import hashlib
+import json
+import os
+import platform
+import subprocess
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from stochmem.network import Layer
+from stochmem.training import EpochResult, TrainingState
+
+FORMAT = "stochmem-checkpoint"
+FORMAT_VERSION = 1
+
+
+class RunDirError(ValueError):
+    """A run directory is missing, inconsistent, or belongs to another run."""
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and an atomic rename."""
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
+def write_json(path: Path, document: Any) -> None:
+    write_atomically(path, (json.dumps(document, indent=1) + "\n").encode())
+
+
+def versions(backend: str, backend_version: str) -> dict[str, str]:
+    import numpy
+
+    import stochmem
+
+    revision = ""
+    with contextlib.suppress(OSError, subprocess.SubprocessError):  # not a git checkout: "unknown"
+        revision = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
+                                  cwd=Path(stochmem.__file__).parent).stdout.strip()
+    return {"stochmem": stochmem.__version__, "spec": stochmem.SPEC_VERSION, "backend": backend,
+            "backend_version": backend_version, "python": platform.python_version(), "numpy": numpy.__version__,
+            "git_revision": revision or "unknown"}
+
+
+def start(run_dir: Path, config: dict[str, Any], version_info: dict[str, str]) -> None:
+    """Create a run directory for a new run; refuse one that already holds a checkpoint (nothing is lost)."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    if (run_dir / "checkpoint.json").exists():
+        raise RunDirError(f"{run_dir} already holds a run; continue it with --resume or choose another --run-dir")
+    write_json(run_dir / "config.json", config)
+    write_json(run_dir / "versions.json", version_info)
+
+
+def read_config(run_dir: Path) -> dict[str, Any]:
+    path = run_dir / "config.json"
+    if not path.is_file():
+        raise RunDirError(f"{path} not found: is {run_dir} a stochmem run directory?")
+    try:
+        document: dict[str, Any] = json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise RunDirError(f"{path} is not valid JSON: {error}") from error
+    return document
+
+
+def save_checkpoint(run_dir: Path, layers: list[Layer], state: TrainingState, n_train: int) -> None:
+    """Write the crossbars and the training state atomically (see the module docstring)."""
+    import io
+
+    import numpy as np
+
+    arrays: dict[str, Any] = {}
+    for index, layer in enumerate(layers):
+        arrays[f"weights_{index}"] = np.asarray(layer.weights, dtype=np.float64)
+        if layer.g_plus is not None and layer.g_minus is not None:
+            arrays[f"g_plus_{index}"] = np.asarray(layer.g_plus, dtype=np.float64)
+            arrays[f"g_minus_{index}"] = np.asarray(layer.g_minus, dtype=np.float64)
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    blob = buffer.getvalue()
+    step = state.epoch * n_train + state.position
+    npz = run_dir / f"checkpoint-{step:010d}.npz"
+    write_atomically(npz, blob)
+    previous = _current_npz(run_dir)
+    write_json(run_dir / "checkpoint.json", {
+        "format": FORMAT, "version": FORMAT_VERSION, "arrays": npz.name,
+        "sha256": hashlib.sha256(blob).hexdigest(), "crossbars": len(layers),
+        "state": {"epoch": state.epoch, "position": state.position, "loss_sum": state.loss_sum,
+                  "mistakes": state.mistakes, "results": [asdict(r) for r in state.results]},
+    })
+    if previous is not None and previous != npz and previous.exists():
+        previous.unlink()
+    write_metrics(run_dir, state.results)
+
+
+def _current_npz(run_dir: Path) -> Path | None:
+    path = run_dir / "checkpoint.json"
+    if not path.is_file():
+        return None
+    try:
+        return run_dir / str(json.loads(path.read_text())["arrays"])
+    except (json.JSONDecodeError, KeyError):
+        return None
+
+
+def load_checkpoint(run_dir: Path) -> tuple[list[Layer], TrainingState]:
+    """The crossbars and training state of the run's checkpoint, validated (format, checksum, shapes)."""
+    import numpy as np
+
+    path = run_dir / "checkpoint.json"
+    if not path.is_file():
+        raise RunDirError(f"{path} not found: {run_dir} has no checkpoint to resume from")
+    try:
+        document = json.loads(path.read_text())
+        if document.get("format") != FORMAT or document.get("version") != FORMAT_VERSION:
+            raise RunDirError(f"{path}: not a {FORMAT} version {FORMAT_VERSION} file")
+        npz = run_dir / str(document["arrays"])
+        blob = npz.read_bytes()
+        if hashlib.sha256(blob).hexdigest() != document["sha256"]:
+            raise RunDirError(f"{npz}: SHA-256 does not match {path}; the checkpoint is corrupt")
+        import io
+
+        with np.load(io.BytesIO(blob), allow_pickle=False) as arrays:
+            layers = []
+            for index in range(int(document["crossbars"])):
+                weights = arrays[f"weights_{index}"].tolist()
+                if f"g_plus_{index}" in arrays:
+                    layers.append(Layer(weights, arrays[f"g_plus_{index}"].tolist(),
+                                        arrays[f"g_minus_{index}"].tolist()))
+                else:
+                    layers.append(Layer(weights))
+        saved = document["state"]
+        results = [EpochResult(**r) for r in saved["results"]]
+        state = TrainingState(int(saved["epoch"]), int(saved["position"]), float(saved["loss_sum"]),
+                              int(saved["mistakes"]), results)
+    except RunDirError:
+        raise
+    except (OSError, KeyError, TypeError, ValueError) as error:
+        raise RunDirError(f"{path}: the checkpoint cannot be read ({type(error).__name__}: {error})") from error
+    return layers, state
+
+
+def write_metrics(run_dir: Path, results: list[EpochResult]) -> None:
+    """metrics.json and metrics.csv: one row per finished epoch."""
+    rows = [asdict(r) for r in results]
+    write_json(run_dir / "metrics.json", rows)
+    import io
+
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=list(EpochResult.__dataclass_fields__))
+    writer.writeheader()
+    writer.writerows(rows)
+    write_atomically(run_dir / "metrics.csv", text.getvalue().encode())

@@ -1,0 +1,98 @@
+"""Run directories: atomic checkpoints, validation, and a killed run that resumes bit-identical."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from stochmem import cli, rundir
+
+from .conftest import REPO_ROOT
+
+ARGS = ["train", "--kind", "memristive", "--sizes", "784-16-10", "--train-size", "120", "--test-size", "50",
+        "--epochs", "2", "--sigma", "0.3", "--reset-every", "7", "--checkpoint-every", "10"]
+
+
+def final_arrays(run_dir):
+    document = json.loads((run_dir / "checkpoint.json").read_text())
+    with np.load(run_dir / document["arrays"], allow_pickle=False) as arrays:
+        return {name: arrays[name].copy() for name in arrays.files}, document["state"]
+
+
+def without_seconds(state):
+    return [{k: v for k, v in r.items() if k != "seconds"} for r in state["results"]]
+
+
+def test_a_killed_run_resumes_bit_identical(tmp_path, mnist_path):
+    whole, broken = tmp_path / "whole", tmp_path / "broken"
+    common = [*ARGS, "--data-dir", str(mnist_path), "--backend", "reference"]
+    assert cli.main([*common, "--run-dir", str(whole), "--quiet"]) == 0
+
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
+    process = subprocess.Popen([sys.executable, "-m", "stochmem.cli", *common, "--run-dir", str(broken)],
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (broken / "checkpoint.json").exists():
+        time.sleep(0.05)
+    time.sleep(0.3)
+    process.send_signal(signal.SIGKILL)  # no clean-up, as a power cut or an OOM kill would do
+    process.wait()
+    interrupted = json.loads((broken / "checkpoint.json").read_text())["state"]
+    assert interrupted["epoch"] < 2, "the run finished before it could be killed: the test proved nothing"
+
+    assert cli.main(["train", "--run-dir", str(broken), "--resume", "--data-dir", str(mnist_path), "--quiet"]) == 0
+    arrays_whole, state_whole = final_arrays(whole)
+    arrays_resumed, state_resumed = final_arrays(broken)
+    assert arrays_whole.keys() == arrays_resumed.keys()
+    for name in arrays_whole:
+        assert np.array_equal(arrays_whole[name], arrays_resumed[name]), f"{name} differs after resuming"
+    assert without_seconds(state_whole) == without_seconds(state_resumed)
+    assert len(list(broken.glob("checkpoint-*.npz"))) == 1 and not list(broken.glob(".*.tmp"))
+    assert (broken / "metrics.csv").read_text().count("\n") == 3
+
+
+def test_an_existing_run_is_never_overwritten(tmp_path, mnist_path, capsys):
+    common = [*ARGS, "--epochs", "1", "--train-size", "20", "--data-dir", str(mnist_path), "--backend", "numpy",
+              "--run-dir", str(tmp_path / "run")]
+    assert cli.main(common) == 0
+    assert cli.main(common) == 2
+    assert "already holds a run; continue it with --resume" in capsys.readouterr().err
+
+
+def test_corrupt_checkpoint_is_detected(tmp_path, mnist_path, capsys):
+    run = tmp_path / "run"
+    assert cli.main([*ARGS, "--epochs", "1", "--train-size", "20", "--data-dir", str(mnist_path),
+                     "--backend", "numpy", "--run-dir", str(run)]) == 0
+    npz = next(run.glob("checkpoint-*.npz"))
+    blob = bytearray(npz.read_bytes())
+    blob[200] ^= 0xFF
+    npz.write_bytes(bytes(blob))
+    with pytest.raises(rundir.RunDirError, match="SHA-256 does not match"):
+        rundir.load_checkpoint(run)
+    assert cli.main(["train", "--run-dir", str(run), "--resume", "--data-dir", str(mnist_path)]) == 2
+    assert "corrupt" in capsys.readouterr().err
+
+
+def test_resume_without_a_run_says_what_is_missing(tmp_path, capsys):
+    assert cli.main(["train", "--resume"]) == 2
+    assert "--resume needs --run-dir" in capsys.readouterr().err
+    assert cli.main(["train", "--resume", "--run-dir", str(tmp_path)]) == 2
+    assert "config.json not found" in capsys.readouterr().err
+
+
+def test_run_dir_records_config_versions_and_log(tmp_path, mnist_path):
+    run = tmp_path / "run"
+    assert cli.main([*ARGS, "--epochs", "1", "--train-size", "20", "--data-dir", str(mnist_path),
+                     "--backend", "numpy", "--run-dir", str(run), "--quiet"]) == 0
+    config = json.loads((run / "config.json").read_text())
+    assert config["arguments"]["kind"] == "memristive" and config["network"]["device"]["sigma"] == 0.3
+    info = json.loads((run / "versions.json").read_text())
+    assert info["backend"] == "numpy" and info["numpy"] == np.__version__
+    assert "test accuracy" in (run / "log.txt").read_text()
