@@ -96,3 +96,18 @@ def test_run_dir_records_config_versions_and_log(tmp_path, mnist_path):
     info = json.loads((run / "versions.json").read_text())
     assert info["backend"] == "numpy" and info["numpy"] == np.__version__
     assert "test accuracy" in (run / "log.txt").read_text()
+
+
+def test_evaluate_a_trained_run_on_noisy_inputs(tmp_path, mnist_path, capsys):
+    run = tmp_path / "run"
+    assert cli.main([*ARGS, "--epochs", "1", "--train-size", "100", "--data-dir", str(mnist_path),
+                     "--backend", "numpy", "--run-dir", str(run), "--quiet"]) == 0
+    capsys.readouterr()
+    assert cli.main(["evaluate", str(run), "--input-noise", "0", "0.2", "--bl", "100", "--repeats", "3",
+                     "--data-dir", str(mnist_path)]) == 0
+    out = capsys.readouterr().out
+    assert "read with BL=100, 3 repeat(s)" in out and "input noise variance 0.2" in out
+    rows = json.loads((run / "evaluations.json").read_text())
+    assert [r["noise_variance"] for r in rows] == [0.0, 0.2] and all(len(r["accuracies"]) == 3 for r in rows)
+    assert rows[1]["std_accuracy"] > 0.0  # independent noise and stream draws per repeat
+    assert cli.main(["evaluate", str(run), "--repeats", "0"]) == 2

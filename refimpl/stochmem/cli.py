@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from collections.abc import Sequence
@@ -69,6 +70,19 @@ def build_parser() -> argparse.ArgumentParser:
                      help="continue the interrupted run in --run-dir with its own saved configuration; "
                           "the result is bit-identical to an uninterrupted run")
 
+    evaluate = commands.add_parser(
+        "evaluate", help="test a trained run: noisy inputs, another stream length, repeated draws",
+        description="Load the checkpoint of RUN_DIR and measure its test accuracy, optionally on noise-corrupted "
+                    "inputs (the paper's Fig. 5: x + N(0, variance) clipped to [0, 1]) and with another bit length "
+                    "for reading; mean and standard deviation over independent repeats.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    evaluate.add_argument("run_dir", help="a run directory written by `stochmem train --run-dir`")
+    evaluate.add_argument("--input-noise", type=float, nargs="+", default=[0.0],
+                          help="noise variances sigma_i^2 (e.g. 0 0.01 0.1 0.2)")
+    evaluate.add_argument("--bl", type=int, default=None, help="bit length for reading (default: the training BL)")
+    evaluate.add_argument("--repeats", type=int, default=1, help="independent stream and noise draws")
+    evaluate.add_argument("--test-size", type=int, default=None, help="test images (default: the run's)")
+    evaluate.add_argument("--data-dir", default=None, help=f"MNIST folder (default: ${DATA_DIR_ENV}, else cache)")
     commands.add_parser("backends", help="list the registered backends, their versions and capabilities")
     conform = commands.add_parser(
         "conform", help="run the conformance suite against a backend",
@@ -190,6 +204,51 @@ def command_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_evaluate(args: argparse.Namespace) -> int:
+    import statistics
+    from pathlib import Path
+
+    from stochmem import rundir
+    from stochmem.plugins import get_backend
+    from stochmem.training import evaluate
+
+    run_dir = Path(args.run_dir)
+    saved = rundir.read_config(run_dir)["arguments"]
+    if args.repeats < 1:
+        raise ConfigError(f"--repeats = {args.repeats} is invalid: expected an integer >= 1")
+    if args.bl is not None and args.bl < 1:
+        raise ConfigError(f"--bl = {args.bl} is invalid: expected an integer >= 1 (BL)")
+    if any(v < 0 for v in args.input_noise):
+        raise ConfigError(f"--input-noise {args.input_noise} is invalid: variances must be >= 0")
+    run = argparse.Namespace(**{key: tuple(saved[key]) if key == "sizes" else saved[key] for key in RUN_KEYS})
+    run.data_dir = args.data_dir
+    if args.test_size is not None:
+        run.test_size = args.test_size
+    config = config_from_args(run)
+    backend = get_backend(run.backend)
+    _, test_set = load_data(run)
+    model = backend.create_model(config, run.seed)
+    layers, state = rundir.load_checkpoint(run_dir)
+    model.load_layers(layers)
+    reading = args.bl or config.bit_length
+    print(f"{run_dir}: {config.kind} network after {state.epoch} epoch(s) + {state.position} images; "
+          f"{len(test_set)} test images, read with BL={reading}, {args.repeats} repeat(s)")
+    rows = []
+    for variance in args.input_noise:
+        accuracies = [evaluate(model, run.seed, test_set, repeat, args.bl, variance) for repeat in range(args.repeats)]
+        mean = statistics.fmean(accuracies)
+        spread = statistics.stdev(accuracies) if len(accuracies) > 1 else 0.0
+        rows.append({"noise_variance": variance, "bit_length": reading, "repeats": args.repeats,
+                     "mean_accuracy": mean, "std_accuracy": spread, "accuracies": accuracies})
+        print(f"  input noise variance {variance:g}: test accuracy {100 * mean:.2f} % +- {100 * spread:.2f} %")
+    previous = []
+    record = run_dir / "evaluations.json"
+    if record.is_file():
+        previous = json.loads(record.read_text())
+    rundir.write_json(record, [*previous, *rows])
+    return 0
+
+
 def command_backends() -> int:
     from stochmem.plugins import default_host
 
@@ -235,6 +294,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "train":
             return command_train(args)
+        if args.command == "evaluate":
+            return command_evaluate(args)
         if args.command == "backends":
             return command_backends()
         if args.command == "conform":
