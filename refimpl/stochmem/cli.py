@@ -5,14 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from collections.abc import Sequence
+from dataclasses import fields, replace
 
 from stochmem import __version__
 from stochmem.backend_api import BackendError
 from stochmem.config import NETWORK_KINDS, NOISE_MODES, ConfigError, DeviceParams, NetworkConfig
-from stochmem.data import DATA_DIR_ENV, DataError, Dataset, load_split, resolve_data_dir, verify_dir
+from stochmem.data import DATA_DIR_ENV, DataError, load_split, resolve_data_dir, verify_dir
 from stochmem.rundir import RunDirError
+from stochmem.runs import RunSpec, load_data
 
 
 def parse_sizes(text: str) -> tuple[int, ...]:
@@ -103,104 +104,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def config_from_args(args: argparse.Namespace) -> NetworkConfig:
-    device = DeviceParams(levels=args.levels, on_off=args.on_off, sigma=args.sigma, reset_every=args.reset_every,
-                          noise_mode=args.noise_mode, w_max=args.w_max)
-    return NetworkConfig(kind=args.kind, sizes=args.sizes, bit_length=args.bl, lr=args.lr,
-                         lr_decay=args.lr_decay, device=device)
-
-
-def load_data(args: argparse.Namespace) -> tuple[Dataset, Dataset]:
-    if args.data == "embedded":
-        from stochmem.embedded import embedded_split
-
-        train_set, test_set = embedded_split()
-    else:
-        directory = resolve_data_dir(args.data_dir)
-        train_set, test_set = load_split(directory, "train"), load_split(directory, "test")
-    for name, size, available in (("--train-size", args.train_size, len(train_set)),
-                                  ("--test-size", args.test_size, len(test_set))):
-        if not 1 <= size <= available:
-            raise ConfigError(f"{name} = {size} is invalid: this data has {available} images")
-    return train_set.subset(0, args.train_size), test_set.subset(0, args.test_size)
-
-
-RUN_KEYS = ("kind", "sizes", "bl", "lr", "lr_decay", "levels", "on_off", "sigma", "reset_every", "noise_mode",
-            "w_max", "epochs", "train_size", "test_size", "seed", "data", "backend")
+def spec_from_args(args: argparse.Namespace) -> RunSpec:
+    """The run the command line describes (validated: a bad value is an error naming the option)."""
+    values = {f.name: getattr(args, f.name) for f in fields(RunSpec)}
+    values["sizes"] = tuple(values["sizes"])
+    return RunSpec(**values)
 
 
 def command_train(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from stochmem import rundir
-    from stochmem.config import to_dict
-    from stochmem.plugins import get_backend
-    from stochmem.training import EpochResult, TrainingState, train
+    from stochmem.runs import execute
 
     run_dir = Path(args.run_dir) if args.run_dir else None
     if args.resume:
         if run_dir is None:
             raise ConfigError("--resume needs --run-dir: the folder of the run to continue")
-        saved = rundir.read_config(run_dir)["arguments"]
-        for key in RUN_KEYS:
-            setattr(args, key, tuple(saved[key]) if key == "sizes" else saved[key])
-    if args.epochs < 1:
-        raise ConfigError(f"--epochs = {args.epochs} is invalid: expected an integer >= 1")
-    if args.checkpoint_every < 0:
-        raise ConfigError(f"--checkpoint-every = {args.checkpoint_every} is invalid: expected an integer >= 0")
-    config = config_from_args(args)
-    backend = get_backend(args.backend)
-    if config.kind not in backend.capabilities.kinds:
-        raise ConfigError(f"backend {backend.name!r} does not implement the {config.kind} kind "
-                          f"({backend.capabilities.describe()})")
-    train_set, test_set = load_data(args)
-    model = backend.create_model(config, args.seed)
-    state: TrainingState | None = None
-    if run_dir is not None:
-        if args.resume:
-            layers, state = rundir.load_checkpoint(run_dir)
-            model.load_layers(layers)
-        else:
-            arguments = {key: (list(getattr(args, key)) if key == "sizes" else getattr(args, key))
-                         for key in RUN_KEYS}
-            rundir.start(run_dir, {"arguments": arguments, "network": to_dict(config)},
-                         rundir.versions(backend.name, backend.version))
-    log = (run_dir / "log.txt").open("a") if run_dir is not None else None
-
-    def say(text: str) -> None:
-        if not args.quiet:
-            print(text, flush=True)
-        if log is not None:
-            log.write(text + "\n")
-            log.flush()
-
-    say(f"stochmem {__version__}: {config.kind} network {'-'.join(map(str, config.sizes))}"
-        + ("" if config.kind == "float" else f", BL={config.bit_length}")
-        + (f", sigma={config.device.sigma}B" if config.kind == "memristive" else "")
-        + f"; {len(train_set)} training and {len(test_set)} test images ({args.data}); seed {args.seed}; "
-        + f"backend {backend.name} {backend.version}"
-        + (f"; resuming at epoch {state.epoch + 1}, image {state.position}" if state is not None else ""))
-    start = time.perf_counter()
-
-    def report(result: EpochResult) -> None:
-        say(f"epoch {result.epoch + 1}/{args.epochs}: lr {result.learning_rate:.4g}, loss {result.mean_loss:.4f}, "
-            f"training error {100 * result.train_error:.2f} %, test accuracy {100 * (result.test_accuracy or 0):.2f} %"
-            f" ({result.seconds:.1f} s)")
-
-    def checkpoint(current: TrainingState) -> None:
-        assert run_dir is not None
-        rundir.save_checkpoint(run_dir, model.export_layers(), current, len(train_set))
-
-    try:
-        results = train(model, config, args.seed, train_set, test_set, args.epochs, on_epoch=report, state=state,
-                        on_checkpoint=checkpoint if run_dir is not None else None,
-                        checkpoint_every=args.checkpoint_every)
-        say(f"test accuracy {100 * (results[-1].test_accuracy or 0.0):.2f} % ({time.perf_counter() - start:.1f} s)")
-        if args.quiet:
-            print(f"test accuracy {100 * (results[-1].test_accuracy or 0.0):.2f} %")
-    finally:
-        if log is not None:
-            log.close()
+        spec = RunSpec.from_json(rundir.read_config(run_dir)["arguments"])
+    else:
+        spec = spec_from_args(args)
+    results = execute(spec, run_dir, args.data_dir, args.resume, args.checkpoint_every,
+                      say=(lambda _text: None) if args.quiet else print)
+    if args.quiet:
+        print(f"test accuracy {100 * (results[-1].test_accuracy or 0.0):.2f} %")
     return 0
 
 
@@ -220,13 +147,12 @@ def command_evaluate(args: argparse.Namespace) -> int:
         raise ConfigError(f"--bl = {args.bl} is invalid: expected an integer >= 1 (BL)")
     if any(v < 0 for v in args.input_noise):
         raise ConfigError(f"--input-noise {args.input_noise} is invalid: variances must be >= 0")
-    run = argparse.Namespace(**{key: tuple(saved[key]) if key == "sizes" else saved[key] for key in RUN_KEYS})
-    run.data_dir = args.data_dir
+    run = RunSpec.from_json(saved)
     if args.test_size is not None:
-        run.test_size = args.test_size
-    config = config_from_args(run)
+        run = replace(run, test_size=args.test_size)
+    config = run.network_config()
     backend = get_backend(run.backend)
-    _, test_set = load_data(run)
+    _, test_set = load_data(run, args.data_dir)
     model = backend.create_model(config, run.seed)
     layers, state = rundir.load_checkpoint(run_dir)
     model.load_layers(layers)

@@ -1,0 +1,161 @@
+"""One training run, as the command line and the experiment runner describe it, executed with its run directory.
+
+A :class:`RunSpec` is everything that determines a run's result (network, devices, data subset, epochs, seed,
+backend). :func:`execute` trains it, optionally writing a run directory with checkpoints and resuming one.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from stochmem import __version__, rundir
+from stochmem.config import ConfigError, DeviceParams, NetworkConfig, NetworkKind, NoiseMode, to_dict
+from stochmem.data import Dataset, load_split, resolve_data_dir
+from stochmem.training import EpochResult, TrainingState, train
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """Everything that determines a run's result. Field names match the command line's options."""
+
+    kind: NetworkKind = "stochastic"
+    sizes: tuple[int, ...] = (784, 256, 128, 10)
+    bl: int = 10
+    lr: float = NetworkConfig.lr
+    lr_decay: float = NetworkConfig.lr_decay
+    levels: int = DeviceParams.levels
+    on_off: float = DeviceParams.on_off
+    sigma: float = DeviceParams.sigma
+    reset_every: int = DeviceParams.reset_every
+    noise_mode: NoiseMode = DeviceParams.noise_mode
+    w_max: float = DeviceParams.w_max
+    epochs: int = 1
+    train_size: int = 1000
+    test_size: int = 500
+    seed: int = 1
+    data: str = "mnist"
+    backend: str = "reference"
+
+    def __post_init__(self) -> None:
+        for name in ("epochs", "train_size", "test_size"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ConfigError(f"{name} (--{name.replace('_', '-')}) = {value!r} is invalid: "
+                                  "expected an integer >= 1")
+        if self.data not in ("mnist", "embedded"):
+            raise ConfigError(f"data = {self.data!r} is invalid: expected mnist or embedded")
+        self.network_config()  # validates the network and device fields, naming the bad one
+
+    def network_config(self) -> NetworkConfig:
+        device = DeviceParams(levels=self.levels, on_off=self.on_off, sigma=self.sigma,
+                              reset_every=self.reset_every, noise_mode=self.noise_mode, w_max=self.w_max)
+        return NetworkConfig(kind=self.kind, sizes=tuple(self.sizes), bit_length=self.bl, lr=self.lr,
+                             lr_decay=self.lr_decay, device=device)
+
+    def to_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["sizes"] = list(self.sizes)
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RunSpec:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(f"unknown run keys {unknown}; known keys are {sorted(known)}")
+        values = dict(data)
+        if "sizes" in values:
+            values["sizes"] = tuple(values["sizes"])
+        return replace(cls(), **values)
+
+
+def load_data(spec: RunSpec, data_dir: str | None) -> tuple[Dataset, Dataset]:
+    """The training and test subsets of the run ([SPEC 5.3]: the first N images)."""
+    if spec.data == "embedded":
+        from stochmem.embedded import embedded_split
+
+        train_set, test_set = embedded_split()
+    else:
+        directory = resolve_data_dir(data_dir)
+        train_set, test_set = load_split(directory, "train"), load_split(directory, "test")
+    for name, size, available in (("train_size", spec.train_size, len(train_set)),
+                                  ("test_size", spec.test_size, len(test_set))):
+        if size > available:
+            raise ConfigError(f"{name} (--{name.replace('_', '-')}) = {size} is invalid: this data has {available} "
+                              "images")
+    return train_set.subset(0, spec.train_size), test_set.subset(0, spec.test_size)
+
+
+def describe(spec: RunSpec) -> str:
+    config = spec.network_config()
+    return (f"{config.kind} network {'-'.join(map(str, config.sizes))}"
+            + ("" if config.kind == "float" else f", BL={config.bit_length}")
+            + (f", sigma={config.device.sigma}B" if config.kind == "memristive" else ""))
+
+
+def execute(spec: RunSpec, run_dir: Path | None = None, data_dir: str | None = None, resume: bool = False,
+            checkpoint_every: int = 10000, say: Callable[[str], None] = print) -> list[EpochResult]:
+    """Train ``spec``; with ``run_dir`` write config, versions, metrics, log and checkpoints, or resume them."""
+    from stochmem.plugins import get_backend
+
+    if checkpoint_every < 0:
+        raise ConfigError(f"checkpoint_every = {checkpoint_every} is invalid: expected an integer >= 0")
+    config = spec.network_config()
+    backend = get_backend(spec.backend)
+    if config.kind not in backend.capabilities.kinds:
+        raise ConfigError(f"backend {backend.name!r} does not implement the {config.kind} kind "
+                          f"({backend.capabilities.describe()})")
+    train_set, test_set = load_data(spec, data_dir)
+    model = backend.create_model(config, spec.seed)
+    state: TrainingState | None = None
+    if run_dir is not None:
+        if resume:
+            layers, state = rundir.load_checkpoint(run_dir)
+            model.load_layers(layers)
+        else:
+            rundir.start(run_dir, {"arguments": spec.to_json(), "network": to_dict(config)},
+                         rundir.versions(backend.name, backend.version))
+    log = (run_dir / "log.txt").open("a") if run_dir is not None else None
+
+    def tell(text: str) -> None:
+        say(text)
+        if log is not None:
+            log.write(text + "\n")
+            log.flush()
+
+    tell(f"stochmem {__version__}: {describe(spec)}; {len(train_set)} training and {len(test_set)} test images "
+         f"({spec.data}); seed {spec.seed}; backend {backend.name} {backend.version}"
+         + (f"; resuming at epoch {state.epoch + 1}, image {state.position}" if state is not None else ""))
+    start = time.perf_counter()
+
+    def report(result: EpochResult) -> None:
+        tell(f"epoch {result.epoch + 1}/{spec.epochs}: lr {result.learning_rate:.4g}, loss {result.mean_loss:.4f}, "
+             f"training error {100 * result.train_error:.2f} %, test accuracy "
+             f"{100 * (result.test_accuracy or 0):.2f} % ({result.seconds:.1f} s)")
+
+    def checkpoint(current: TrainingState) -> None:
+        assert run_dir is not None
+        rundir.save_checkpoint(run_dir, model.export_layers(), current, len(train_set))
+
+    try:
+        results = train(model, config, spec.seed, train_set, test_set, spec.epochs, on_epoch=report, state=state,
+                        on_checkpoint=checkpoint if run_dir is not None else None,
+                        checkpoint_every=checkpoint_every)
+        tell(f"test accuracy {100 * (results[-1].test_accuracy or 0.0):.2f} % ({time.perf_counter() - start:.1f} s)")
+    finally:
+        if log is not None:
+            log.close()
+    return results
+
+
+def quiet(_text: str) -> None:
+    """A ``say`` that prints nothing."""
+
+
+def stderr(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
