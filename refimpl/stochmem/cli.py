@@ -13,7 +13,7 @@ from stochmem.backend_api import BackendError
 from stochmem.config import NETWORK_KINDS, NOISE_MODES, ConfigError, DeviceParams, NetworkConfig
 from stochmem.data import DATA_DIR_ENV, DataError, load_split, resolve_data_dir, verify_dir
 from stochmem.rundir import RunDirError
-from stochmem.runs import RunSpec, load_data
+from stochmem.runs import RunSpec
 
 
 def parse_sizes(text: str) -> tuple[int, ...]:
@@ -84,6 +84,19 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--repeats", type=int, default=1, help="independent stream and noise draws")
     evaluate.add_argument("--test-size", type=int, default=None, help="test images (default: the run's)")
     evaluate.add_argument("--data-dir", default=None, help=f"MNIST folder (default: ${DATA_DIR_ENV}, else cache)")
+    reproduce = commands.add_parser(
+        "reproduce", help="run the paper's experiments (fig3, fig4, fig5) and compare with the paper",
+        description="Run a named experiment config (shipped in stochmem/experiments) or your own TOML file: every run "
+                    "trains in its own run directory under --out (an interrupted reproduction resumes), then a "
+                    "summary table (paper vs ours) and the figure are written.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    reproduce.add_argument("experiments", nargs="+", help="fig3, fig4, fig5, all, or paths to TOML files")
+    reproduce.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                           help="override a default of every run, e.g. --set device.levels=64 --set epochs=5")
+    reproduce.add_argument("--workers", type=int, default=1, help="runs trained in parallel processes")
+    reproduce.add_argument("--out", default="runs", help="folder for run directories and summaries")
+    reproduce.add_argument("--data-dir", default=None, help=f"MNIST folder (default: ${DATA_DIR_ENV}, else cache)")
+    reproduce.add_argument("--quiet", action="store_true", help="print only where the summaries are")
     commands.add_parser("backends", help="list the registered backends, their versions and capabilities")
     conform = commands.add_parser(
         "conform", help="run the conformance suite against a backend",
@@ -132,46 +145,40 @@ def command_train(args: argparse.Namespace) -> int:
 
 
 def command_evaluate(args: argparse.Namespace) -> int:
-    import statistics
     from pathlib import Path
 
     from stochmem import rundir
-    from stochmem.plugins import get_backend
-    from stochmem.training import evaluate
+    from stochmem.runs import evaluate_checkpoint
 
     run_dir = Path(args.run_dir)
-    saved = rundir.read_config(run_dir)["arguments"]
-    if args.repeats < 1:
-        raise ConfigError(f"--repeats = {args.repeats} is invalid: expected an integer >= 1")
-    if args.bl is not None and args.bl < 1:
-        raise ConfigError(f"--bl = {args.bl} is invalid: expected an integer >= 1 (BL)")
-    if any(v < 0 for v in args.input_noise):
-        raise ConfigError(f"--input-noise {args.input_noise} is invalid: variances must be >= 0")
-    run = RunSpec.from_json(saved)
+    spec = RunSpec.from_json(rundir.read_config(run_dir)["arguments"])
     if args.test_size is not None:
-        run = replace(run, test_size=args.test_size)
-    config = run.network_config()
-    backend = get_backend(run.backend)
-    _, test_set = load_data(run, args.data_dir)
-    model = backend.create_model(config, run.seed)
-    layers, state = rundir.load_checkpoint(run_dir)
-    model.load_layers(layers)
-    reading = args.bl or config.bit_length
-    print(f"{run_dir}: {config.kind} network after {state.epoch} epoch(s) + {state.position} images; "
-          f"{len(test_set)} test images, read with BL={reading}, {args.repeats} repeat(s)")
-    rows = []
-    for variance in args.input_noise:
-        accuracies = [evaluate(model, run.seed, test_set, repeat, args.bl, variance) for repeat in range(args.repeats)]
-        mean = statistics.fmean(accuracies)
-        spread = statistics.stdev(accuracies) if len(accuracies) > 1 else 0.0
-        rows.append({"noise_variance": variance, "bit_length": reading, "repeats": args.repeats,
-                     "mean_accuracy": mean, "std_accuracy": spread, "accuracies": accuracies})
-        print(f"  input noise variance {variance:g}: test accuracy {100 * mean:.2f} % +- {100 * spread:.2f} %")
-    previous = []
+        spec = replace(spec, test_size=args.test_size)
+    rows = evaluate_checkpoint(run_dir, spec, args.data_dir, args.input_noise, args.bl, args.repeats)
+    _layers, state = rundir.load_checkpoint(run_dir)
+    print(f"{run_dir}: {spec.kind} network after {state.epoch} epoch(s) + {state.position} images; "
+          f"{spec.test_size} test images, read with BL={rows[0]['bit_length']}, {args.repeats} repeat(s)")
+    for row in rows:
+        print(f"  input noise variance {row['noise_variance']:g}: test accuracy {100 * row['mean_accuracy']:.2f} % "
+              f"+- {100 * row['std_accuracy']:.2f} %")
     record = run_dir / "evaluations.json"
-    if record.is_file():
-        previous = json.loads(record.read_text())
+    previous = json.loads(record.read_text()) if record.is_file() else []
     rundir.write_json(record, [*previous, *rows])
+    return 0
+
+
+def command_reproduce(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from stochmem.reproduce import BUILTIN, load_experiment, run_experiment
+
+    names = [name for entry in args.experiments for name in (BUILTIN if entry == "all" else (entry,))]
+    experiments = [load_experiment(name, args.overrides) for name in names]  # validate all before running any
+    for experiment in experiments:
+        run_experiment(experiment, Path(args.out), args.data_dir, args.workers,
+                       say=(lambda _text: None) if args.quiet else print)
+        if args.quiet:
+            print(Path(args.out) / experiment.name / "summary.md")
     return 0
 
 
@@ -220,6 +227,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "train":
             return command_train(args)
+        if args.command == "reproduce":
+            return command_reproduce(args)
         if args.command == "evaluate":
             return command_evaluate(args)
         if args.command == "backends":

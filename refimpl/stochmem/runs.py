@@ -159,3 +159,33 @@ def quiet(_text: str) -> None:
 
 def stderr(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
+
+
+def evaluate_checkpoint(run_dir: Path, spec: RunSpec, data_dir: str | None, variances: list[float],
+                        bit_length: int | None, repeats: int) -> list[dict[str, Any]]:
+    """[SPEC 3.9, 5.4] Accuracy of a run's checkpoint per noise variance: mean, spread and every repeat."""
+    import statistics
+
+    from stochmem.plugins import get_backend
+    from stochmem.training import evaluate
+
+    if repeats < 1:
+        raise ConfigError(f"repeats = {repeats} is invalid: expected an integer >= 1")
+    if bit_length is not None and bit_length < 1:
+        raise ConfigError(f"bit length = {bit_length} is invalid: expected an integer >= 1 (BL)")
+    if any(v < 0 for v in variances):
+        raise ConfigError(f"noise variances {variances} are invalid: they must be >= 0")
+    backend = get_backend(spec.backend)
+    _, test_set = load_data(spec, data_dir)
+    model = backend.create_model(spec.network_config(), spec.seed)
+    layers, _state = rundir.load_checkpoint(run_dir)
+    model.load_layers(layers)
+    reading = bit_length or spec.bl
+    rows = []
+    for variance in variances:
+        accuracies = [evaluate(model, spec.seed, test_set, repeat, bit_length, variance) for repeat in range(repeats)]
+        rows.append({"noise_variance": variance, "bit_length": reading, "repeats": repeats,
+                     "mean_accuracy": statistics.fmean(accuracies),
+                     "std_accuracy": statistics.stdev(accuracies) if repeats > 1 else 0.0,
+                     "accuracies": accuracies})
+    return rows

@@ -1,0 +1,275 @@
+"""Reproduce the paper's figures: named, versioned experiment configs run as independent runs, in parallel.
+
+An experiment (``stochmem/experiments/<name>.toml``, or a user's file) lists runs that share ``[defaults]``;
+``--set KEY=VALUE`` overrides a default for every run (the sweep's own variable stays per run). Each run is a
+:class:`~stochmem.runs.RunSpec` trained in its own run directory, so an interrupted reproduction resumes where
+it stopped, and the result of a run does not depend on how many worker processes ran the sweep.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, fields
+from importlib import resources
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+from stochmem import rundir
+from stochmem.config import ConfigError
+from stochmem.runs import RunSpec, evaluate_checkpoint, execute, quiet
+
+BUILTIN = ("fig3", "fig4", "fig5")
+TOP_KEYS = {"name", "version", "title", "defaults", "runs", "evaluation"}
+RUN_EXTRAS = {"label", "paper", "read_bl", "paper_drop"}
+ALIASES = {"device.levels": "levels", "device.on_off": "on_off", "device.sigma": "sigma",
+           "device.reset_every": "reset_every", "device.noise_mode": "noise_mode", "device.w_max": "w_max",
+           "network.kind": "kind", "network.sizes": "sizes", "network.bit_length": "bl", "network.lr": "lr",
+           "network.lr_decay": "lr_decay"}
+
+
+@dataclass(frozen=True)
+class Run:
+    label: str
+    spec: RunSpec
+    paper: float | None = None  #: the paper's reported test accuracy (%), where it gives one
+    read_bl: tuple[int, ...] = ()  #: stream lengths for the noisy-input evaluation (0: the float network)
+    paper_drop: tuple[float, ...] = ()  #: the paper's accuracy drop at the largest noise, per read_bl
+
+
+@dataclass(frozen=True)
+class Experiment:
+    name: str
+    version: int
+    title: str
+    runs: tuple[Run, ...]
+    noise_variances: tuple[float, ...] = ()
+    repeats: int = 1
+
+
+def _parse_value(text: str) -> Any:
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text  # a bare word: a string
+
+
+def _normalise(key: str, value: Any, source: str) -> tuple[str, Any]:
+    key = ALIASES.get(key, key)
+    if key == "sizes" and isinstance(value, str):
+        try:
+            value = [int(part) for part in value.replace(",", "-").split("-")]
+        except ValueError:
+            raise ConfigError(f"{source}: sizes = {value!r} is invalid: expected e.g. 784-256-128-10") from None
+    return key, value
+
+
+def load_experiment(name_or_path: str, overrides: list[str] | None = None) -> Experiment:
+    """A built-in experiment by name, or a TOML file by path, with ``KEY=VALUE`` overrides; fully validated."""
+    if name_or_path in BUILTIN:
+        source = f"stochmem/experiments/{name_or_path}.toml"
+        text = resources.files("stochmem.experiments").joinpath(f"{name_or_path}.toml").read_text()
+    else:
+        path = Path(name_or_path)
+        if not path.is_file():
+            raise ConfigError(f"{name_or_path!r} is neither a built-in experiment ({', '.join(BUILTIN)}) nor a file")
+        source, text = str(path), path.read_text()
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{source}: not valid TOML: {error}") from error
+    unknown = sorted(set(document) - TOP_KEYS)
+    if unknown:
+        raise ConfigError(f"{source}: unknown keys {unknown}; known keys are {sorted(TOP_KEYS)}")
+    defaults = dict(document.get("defaults", {}))
+    evaluation = dict(document.get("evaluation", {}))
+    for override in overrides or []:
+        key, sep, text_value = override.partition("=")
+        if not sep:
+            raise ConfigError(f"--set {override!r} is invalid: expected KEY=VALUE, e.g. device.levels=64")
+        key, value = key.strip(), _parse_value(text_value.strip())
+        if key.startswith("evaluation."):
+            evaluation[key.split(".", 1)[1]] = value
+        else:
+            name, value = _normalise(key, value, "--set")
+            if name not in {f.name for f in fields(RunSpec)}:
+                raise ConfigError(f"--set {key}: unknown key; known keys are "
+                                  f"{sorted({f.name for f in fields(RunSpec)} | set(ALIASES))}")
+            defaults[name] = value
+    runs = []
+    for index, entry in enumerate(document.get("runs", [])):
+        where = f"{source}: runs[{index}]"
+        if "label" not in entry:
+            raise ConfigError(f"{where}: every run needs a label")
+        values = dict(defaults)
+        for key, value in entry.items():
+            if key not in RUN_EXTRAS:
+                name, value = _normalise(key, value, where)
+                values[name] = value
+        try:
+            spec = RunSpec.from_json(values)
+        except ConfigError as error:
+            raise ConfigError(f"{where} ({entry['label']}): {error}") from None
+        drop = entry.get("paper_drop", ())
+        runs.append(Run(entry["label"], spec, entry.get("paper"), tuple(entry.get("read_bl", ())),
+                        tuple(drop) if isinstance(drop, list) else (drop,)))
+    if not runs:
+        raise ConfigError(f"{source}: no [[runs]]")
+    if len({run.label for run in runs}) != len(runs):
+        raise ConfigError(f"{source}: run labels must be unique")
+    unknown_eval = sorted(set(evaluation) - {"noise_variances", "repeats"})
+    if unknown_eval:
+        raise ConfigError(f"{source}: unknown evaluation keys {unknown_eval}")
+    repeats = evaluation.get("repeats", 1)
+    if not isinstance(repeats, int) or repeats < 1:
+        raise ConfigError(f"{source}: evaluation.repeats = {repeats!r} is invalid: expected an integer >= 1")
+    variances = tuple(float(v) for v in evaluation.get("noise_variances", ()))
+    if any(v < 0 for v in variances):
+        raise ConfigError(f"{source}: evaluation.noise_variances must be >= 0, got {list(variances)}")
+    return Experiment(str(document.get("name", Path(source).stem)), int(document.get("version", 1)),
+                      str(document.get("title", "")), tuple(runs), variances, repeats)
+
+
+def slug(label: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in label)
+
+
+def _run_task(task: dict[str, Any]) -> dict[str, Any]:
+    """Train (or resume, or skip if finished) one run, then its noisy-input evaluation; in a worker process."""
+    if task["single_thread"]:
+        os.environ.setdefault("NUMBA_NUM_THREADS", "1")  # workers share the cores: no nested parallelism
+    spec = RunSpec.from_json(task["spec"])
+    run_dir = Path(task["run_dir"])
+    resume = (run_dir / "checkpoint.json").is_file()
+    if resume:
+        saved = rundir.read_config(run_dir)["arguments"]
+        if saved != spec.to_json():
+            raise ConfigError(f"{run_dir} holds a different run; choose another --out or delete it")
+        _layers, state = rundir.load_checkpoint(run_dir)
+        results = state.results if state.epoch >= spec.epochs else execute(
+            spec, run_dir, task["data_dir"], resume=True, say=quiet)
+    else:
+        results = execute(spec, run_dir, task["data_dir"], say=quiet)
+    evaluations: dict[str, Any] = {}
+    for bit_length in task["read_bl"]:
+        evaluations[str(bit_length)] = evaluate_checkpoint(run_dir, spec, task["data_dir"], task["variances"],
+                                                           bit_length or None, task["repeats"])
+    return {"label": task["label"], "results": [asdict(r) for r in results], "evaluations": evaluations}
+
+
+def run_experiment(experiment: Experiment, out: Path, data_dir: str | None, workers: int = 1,
+                   say: Callable[[str], None] = print) -> dict[str, Any]:
+    """Run every run of ``experiment`` under ``out/<name>/``; write and return the summary."""
+    if workers < 1:
+        raise ConfigError(f"--workers = {workers} is invalid: expected an integer >= 1")
+    base = out / experiment.name
+    base.mkdir(parents=True, exist_ok=True)
+    tasks = [{"label": run.label, "spec": run.spec.to_json(), "run_dir": str(base / slug(run.label)),
+              "data_dir": data_dir, "read_bl": list(run.read_bl), "variances": list(experiment.noise_variances),
+              "repeats": experiment.repeats, "single_thread": workers > 1} for run in experiment.runs]
+    say(f"{experiment.name}: {experiment.title}; {len(tasks)} runs, {workers} worker(s), into {base}")
+    if workers == 1:
+        outcomes = []
+        for task in tasks:
+            outcomes.append(_run_task(task))
+            say(f"  done {task['label']}")
+    else:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+            outcomes = list(pool.map(_run_task, tasks))
+    summary = summarise(experiment, outcomes)
+    write_summary(base, experiment, summary)
+    say(f"summary: {base / 'summary.md'}")
+    return summary
+
+
+def summarise(experiment: Experiment, outcomes: list[dict[str, Any]]) -> dict[str, Any]:
+    rows = []
+    for run, outcome in zip(experiment.runs, outcomes):
+        accuracies = [100 * (r["test_accuracy"] or 0.0) for r in outcome["results"]]
+        row: dict[str, Any] = {
+            "label": run.label, "spec": run.spec.to_json(), "paper": run.paper,
+            "max_test_accuracy": max(accuracies), "final_test_accuracy": accuracies[-1],
+            "test_accuracy": accuracies, "train_error": [100 * r["train_error"] for r in outcome["results"]],
+            "seconds": sum(r["seconds"] for r in outcome["results"]),
+        }
+        if outcome["evaluations"]:
+            noisy = {}
+            for k, (bit_length, evaluation) in enumerate(outcome["evaluations"].items()):
+                means = [100 * e["mean_accuracy"] for e in evaluation]
+                noisy[bit_length] = {"variances": [e["noise_variance"] for e in evaluation], "mean": means,
+                                     "std": [100 * e["std_accuracy"] for e in evaluation],
+                                     "drop": means[0] - means[-1],
+                                     "paper_drop": run.paper_drop[k] if k < len(run.paper_drop) else None}
+            row["noisy"] = noisy
+        rows.append(row)
+    return {"experiment": experiment.name, "version": experiment.version, "title": experiment.title, "runs": rows}
+
+
+def write_summary(base: Path, experiment: Experiment, summary: dict[str, Any]) -> None:
+    """summary.json, summary.md (paper vs ours) and the figure (PNG and SVG) when matplotlib is installed."""
+    rundir.write_json(base / "summary.json", summary)
+    lines = [f"# {experiment.title}", "", "| run | paper (%) | ours, max (%) | ours, final (%) | epochs | time (s) |",
+             "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    for row in summary["runs"]:
+        paper = f"{row['paper']:.2f}" if row["paper"] is not None else "–"
+        lines.append(f"| {row['label']} | {paper} | {row['max_test_accuracy']:.2f} | {row['final_test_accuracy']:.2f}"
+                     f" | {len(row['test_accuracy'])} | {row['seconds']:.0f} |")
+    noisy_rows = [(row, bl, data) for row in summary["runs"] for bl, data in row.get("noisy", {}).items()]
+    if noisy_rows:
+        variances = noisy_rows[0][2]["variances"]
+        lines += ["", "| run, read with | " + " | ".join(f"σ²={v:g}" for v in variances)
+                  + " | drop (points) | paper drop |", "| --- |" + " ---: |" * (len(variances) + 2)]
+        for row, bl, data in noisy_rows:
+            reading = "float" if bl == "0" else f"BL={bl}"
+            cells = " | ".join(f"{m:.2f} ± {s:.2f}" for m, s in zip(data["mean"], data["std"]))
+            paper_drop = f"{data['paper_drop']:.2f}" if data["paper_drop"] is not None else "–"
+            lines.append(f"| {row['label']}, {reading} | {cells} | {data['drop']:.2f} | {paper_drop} |")
+    rundir.write_atomically(base / "summary.md", ("\n".join(lines) + "\n").encode())
+    try:
+        plot(base, experiment, summary)
+    except ImportError:
+        rundir.write_atomically(base / "PLOTS-MISSING.txt", b"install matplotlib to draw the figures\n")
+
+
+def plot(base: Path, experiment: Experiment, summary: dict[str, Any]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    rows = summary["runs"]
+    if any("noisy" in row for row in rows):
+        for row in rows:
+            for bl, data in row.get("noisy", {}).items():
+                label = f"{row['label']}" + ("" if bl == "0" else f", read BL={bl}")
+                ax.errorbar(data["variances"], data["mean"], yerr=data["std"], marker="o", capsize=3, label=label)
+        ax.set_xlabel("input noise variance $\\sigma_i^2$")
+        ax.set_ylabel("test accuracy (%)")
+    elif all(row["spec"]["kind"] == "memristive" for row in rows) and len({r["spec"]["sigma"] for r in rows}) > 1:
+        sigmas = [row["spec"]["sigma"] for row in rows]
+        ax.plot(sigmas, [row["max_test_accuracy"] for row in rows], "o-", label="ours (max over epochs)")
+        reported = [(row["spec"]["sigma"], row["paper"]) for row in rows if row["paper"] is not None]
+        if reported:
+            ax.plot(*zip(*reported), "k*", markersize=12, label="paper")
+        ax.set_xlabel("programming noise $\\sigma/B$")
+        ax.set_ylabel("maximum test accuracy (%)")
+    else:
+        for row in rows:
+            epochs = range(1, len(row["train_error"]) + 1)
+            label = f"{row['label']} (test {row['max_test_accuracy']:.2f} %)"
+            (line,) = ax.plot(epochs, row["train_error"], "o-", label=label)
+            if row["paper"] is not None:
+                ax.axhline(100 - row["paper"], color=line.get_color(), linestyle=":", linewidth=1)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("training error (%)   (dotted: paper's test error)")
+    ax.set_title(experiment.title)
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    for suffix in ("png", "svg"):
+        fig.savefig(base / f"{experiment.name}.{suffix}")
+    plt.close(fig)
+

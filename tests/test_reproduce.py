@@ -1,0 +1,95 @@
+"""The paper's experiments, end to end in reduced form; sweeps independent of the worker count; validation."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from stochmem import cli
+from stochmem.config import ConfigError
+from stochmem.reproduce import load_experiment
+
+SMALL = ["--set", "epochs=1", "--set", "train_size=60", "--set", "test_size=40", "--set", "sizes=784-8-10",
+         "--set", "backend=numpy", "--set", "evaluation.repeats=2"]
+
+
+def summary(out, name):
+    return json.loads((out / name / "summary.json").read_text())
+
+
+@pytest.mark.parametrize("name", ["fig3", "fig4", "fig5"])
+def test_each_experiment_runs_end_to_end_in_reduced_form(name, tmp_path, mnist_path):
+    assert cli.main(["reproduce", name, *SMALL, "--out", str(tmp_path), "--data-dir", str(mnist_path),
+                     "--quiet"]) == 0
+    result = summary(tmp_path, name)
+    experiment = load_experiment(name)
+    assert [row["label"] for row in result["runs"]] == [run.label for run in experiment.runs]
+    assert all(0 <= row["max_test_accuracy"] <= 100 for row in result["runs"])
+    paper = [row["paper"] for row in result["runs"]]
+    paper += [data["paper_drop"] for row in result["runs"] for data in row.get("noisy", {}).values()]
+    assert any(value is not None for value in paper)  # the paper's numbers sit beside ours
+    table = (tmp_path / name / "summary.md").read_text()
+    assert "| run | paper (%) | ours, max (%)" in table
+    assert (tmp_path / name / f"{name}.png").stat().st_size > 0 and (tmp_path / name / f"{name}.svg").exists()
+    if name == "fig5":
+        memristive = next(row for row in result["runs"] if row["label"] == "memristive")
+        assert set(memristive["noisy"]) == {"10", "100"}
+        assert memristive["noisy"]["10"]["variances"] == [0.0, 0.01, 0.1, 0.2]
+        assert memristive["noisy"]["100"]["paper_drop"] == 9.2
+
+
+def test_sweep_result_does_not_depend_on_the_number_of_workers(tmp_path, mnist_path):
+    results = []
+    for workers in (1, 2):
+        out = tmp_path / f"w{workers}"
+        assert cli.main(["reproduce", "fig4", *SMALL, "--workers", str(workers), "--out", str(out),
+                         "--data-dir", str(mnist_path), "--quiet"]) == 0
+        results.append([(r["label"], r["test_accuracy"], r["train_error"]) for r in summary(out, "fig4")["runs"]])
+    assert results[0] == results[1]
+
+
+def test_rerunning_skips_finished_runs_and_refuses_a_different_one(tmp_path, mnist_path, capsys):
+    args = ["reproduce", "fig3", *SMALL, "--out", str(tmp_path), "--data-dir", str(mnist_path), "--quiet"]
+    assert cli.main(args) == 0
+    first = summary(tmp_path, "fig3")
+    assert cli.main(args) == 0  # every run is complete: nothing is retrained
+    assert summary(tmp_path, "fig3")["runs"] == first["runs"]
+    assert cli.main([*args, "--set", "lr=0.2"]) == 2
+    assert "holds a different run" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("overrides", "message"), [
+    (["epochz=3"], "unknown key"),
+    (["device.levels=1"], "device.levels"),
+    (["device.on_off=1"], "device.on_off"),
+    (["sigma=-0.5"], "device.sigma"),
+    (["bl=0"], "network.bit_length"),
+    (["epochs"], "expected KEY=VALUE"),
+    (["evaluation.repeats=0"], "evaluation.repeats"),
+])
+def test_bad_overrides_say_what_is_wrong(overrides, message):
+    with pytest.raises(ConfigError, match=message.replace(".", r"\.")):
+        load_experiment("fig5", overrides)
+
+
+def test_user_config_files_are_validated(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "x"\nrunz = []\n')
+    with pytest.raises(ConfigError, match=r"unknown keys \['runz'\]"):
+        load_experiment(str(bad))
+    bad.write_text('[[runs]]\nkind = "float"\n')
+    with pytest.raises(ConfigError, match="needs a label"):
+        load_experiment(str(bad))
+    bad.write_text('[[runs]]\nlabel = "a"\nlevels = 1\nkind = "memristive"\n')
+    with pytest.raises(ConfigError, match=r"runs\[0\] \(a\).*device\.levels"):
+        load_experiment(str(bad))
+    with pytest.raises(ConfigError, match="neither a built-in experiment"):
+        load_experiment("fig9")
+
+
+def test_overrides_reach_every_run_but_not_the_sweep_variable():
+    experiment = load_experiment("fig4", ["device.levels=64", "epochs=2"])
+    assert {run.spec.levels for run in experiment.runs} == {64}
+    assert {run.spec.epochs for run in experiment.runs} == {2}
+    assert [run.spec.sigma for run in experiment.runs] == [0.0, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0]
