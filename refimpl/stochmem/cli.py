@@ -1,4 +1,4 @@
-"""The ``stochmem`` command line: ``stochmem train``, ``stochmem data verify``, ``stochmem data fetch``."""
+"""The ``stochmem`` command line: train, evaluate, reproduce, backends, conform, data verify and data fetch."""
 
 from __future__ import annotations
 
