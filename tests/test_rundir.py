@@ -111,3 +111,19 @@ def test_evaluate_a_trained_run_on_noisy_inputs(tmp_path, mnist_path, capsys):
     assert [r["noise_variance"] for r in rows] == [0.0, 0.2] and all(len(r["accuracies"]) == 3 for r in rows)
     assert rows[1]["std_accuracy"] > 0.0  # independent noise and stream draws per repeat
     assert cli.main(["evaluate", str(run), "--repeats", "0"]) == 2
+
+
+def test_progress_line_only_on_a_terminal(monkeypatch, capsys):
+    from stochmem.runs import ProgressLine
+    from stochmem.training import TrainingState
+
+    state = TrainingState(mistakes=1)
+    monkeypatch.setattr("sys.stderr.isatty", lambda: False)
+    ProgressLine(2, state, enabled=True)(4, 4)
+    assert capsys.readouterr().err == ""  # logs and CI get no carriage-return noise
+    monkeypatch.setattr("sys.stderr.isatty", lambda: True)
+    ProgressLine(2, state, enabled=True)(4, 4)
+    err = capsys.readouterr().err
+    assert "epoch 1/2" in err and "4/4 images" in err and "training accuracy  75.0 %" in err
+    ProgressLine(2, state, enabled=False)(4, 4)
+    assert capsys.readouterr().err == ""

@@ -138,7 +138,7 @@ def command_train(args: argparse.Namespace) -> int:
     else:
         spec = spec_from_args(args)
     results = execute(spec, run_dir, args.data_dir, args.resume, args.checkpoint_every,
-                      say=(lambda _text: None) if args.quiet else print)
+                      say=(lambda _text: None) if args.quiet else print, progress=not args.quiet)
     if args.quiet:
         print(f"test accuracy {100 * (results[-1].test_accuracy or 0.0):.2f} %")
     return 0

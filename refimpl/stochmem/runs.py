@@ -98,9 +98,41 @@ def describe(spec: RunSpec) -> str:
             + (f", sigma={config.device.sigma}B" if config.kind == "memristive" else ""))
 
 
+class ProgressLine:
+    """A one-line progress report on a terminal: epoch, images done, running training accuracy, speed.
+
+    Silent when standard error is not a terminal (logs, CI) or when the run is quiet.
+    """
+
+    def __init__(self, epochs: int, state: TrainingState, enabled: bool) -> None:
+        self.epochs, self.state = epochs, state
+        self.enabled = enabled and sys.stderr.isatty()
+        self.started = time.perf_counter()
+        self.last = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.perf_counter()
+        if not self.enabled or (now - self.last < 0.2 and done < total):
+            return
+        self.last = now
+        accuracy = 100 * (1 - self.state.mistakes / done)
+        rate = done / max(now - self.started, 1e-9) if done > 1 else 0.0
+        bar = "#" * (30 * done // total)
+        sys.stderr.write(f"\repoch {self.state.epoch + 1}/{self.epochs} [{bar:<30}] {done}/{total} images, "
+                         f"training accuracy {accuracy:5.1f} %, {rate:6.0f} img/s ")
+        if done == total:
+            sys.stderr.write("\n")
+            self.started = time.perf_counter()
+        sys.stderr.flush()
+
+
 def execute(spec: RunSpec, run_dir: Path | None = None, data_dir: str | None = None, resume: bool = False,
-            checkpoint_every: int = 10000, say: Callable[[str], None] = print) -> list[EpochResult]:
-    """Train ``spec``; with ``run_dir`` write config, versions, metrics, log and checkpoints, or resume them."""
+            checkpoint_every: int = 10000, say: Callable[[str], None] = print,
+            progress: bool = False) -> list[EpochResult]:
+    """Train ``spec``; with ``run_dir`` write config, versions, metrics, log and checkpoints, or resume them.
+
+    ``progress`` shows a live progress line on a terminal.
+    """
     from stochmem.plugins import get_backend
 
     if checkpoint_every < 0:
@@ -112,7 +144,7 @@ def execute(spec: RunSpec, run_dir: Path | None = None, data_dir: str | None = N
                           f"({backend.capabilities.describe()})")
     train_set, test_set = load_data(spec, data_dir)
     model = backend.create_model(config, spec.seed)
-    state: TrainingState | None = None
+    state = TrainingState()
     if run_dir is not None:
         if resume:
             layers, state = rundir.load_checkpoint(run_dir)
@@ -130,7 +162,7 @@ def execute(spec: RunSpec, run_dir: Path | None = None, data_dir: str | None = N
 
     tell(f"stochmem {__version__}: {describe(spec)}; {len(train_set)} training and {len(test_set)} test images "
          f"({spec.data}); seed {spec.seed}; backend {backend.name} {backend.version}"
-         + (f"; resuming at epoch {state.epoch + 1}, image {state.position}" if state is not None else ""))
+         + (f"; resuming at epoch {state.epoch + 1}, image {state.position}" if resume else ""))
     start = time.perf_counter()
 
     def report(result: EpochResult) -> None:
@@ -143,7 +175,8 @@ def execute(spec: RunSpec, run_dir: Path | None = None, data_dir: str | None = N
         rundir.save_checkpoint(run_dir, model.export_layers(), current, len(train_set))
 
     try:
-        results = train(model, config, spec.seed, train_set, test_set, spec.epochs, on_epoch=report, state=state,
+        results = train(model, config, spec.seed, train_set, test_set, spec.epochs,
+                        on_image=ProgressLine(spec.epochs, state, progress), on_epoch=report, state=state,
                         on_checkpoint=checkpoint if run_dir is not None else None,
                         checkpoint_every=checkpoint_every)
         tell(f"test accuracy {100 * (results[-1].test_accuracy or 0.0):.2f} % ({time.perf_counter() - start:.1f} s)")
