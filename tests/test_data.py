@@ -165,3 +165,12 @@ def test_fetch_without_network_fails_cleanly(local_mirror, tmp_path):
 
 def test_mnist_path_fixture_points_at_real_files(mnist_path: Path):
     assert len(data.verify_dir(mnist_path)) == 4
+
+
+def test_spec_5_4_numpy_twin_of_the_noisy_inputs_matches_the_reference():
+    from stochmem_numpy.kernels import corrupt as fast_corrupt
+
+    image = [k / 783 for k in range(784)]
+    for variance, repeat in ((0.01, 0), (0.2, 3), (0.0, 1)):
+        reference = corrupt(image, variance, 11, 42, repeat)
+        assert fast_corrupt(image, variance, 11, 42, repeat).tolist() == pytest.approx(reference, abs=1e-12)

@@ -7,7 +7,7 @@ image at position k of epoch e is training step t = e * n_train + k; the learnin
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from stochmem.backend_api import Model
@@ -71,15 +71,16 @@ def train_epoch(model: Model, config: NetworkConfig, seed: int, train: Dataset, 
 
 
 def evaluate(model: Model, seed: int, test: Dataset, repeat: int = 0, bit_length: int | None = None,
-             noise_variance: float = 0.0) -> float:
+             noise_variance: float = 0.0, noise: Callable[..., Sequence[float]] = corrupt) -> float:
     """[SPEC 3.9, 5.4] Test accuracy: the fraction of ``test`` classified correctly.
 
     ``repeat`` selects independent stream (and input-noise) draws; ``bit_length`` overrides BL for reading;
-    ``noise_variance`` corrupts every input as the paper's Fig. 5 does.
+    ``noise_variance`` corrupts every input as the paper's Fig. 5 does, with ``noise`` (the reference's
+    :func:`~stochmem.data.corrupt`, or a backend's faster twin).
     """
     correct = 0
     for index in range(len(test)):
-        image = corrupt(test.image(index), noise_variance, seed, index, repeat)
+        image = noise(test.image(index), noise_variance, seed, index, repeat)
         correct += model.predict(image, index, repeat, bit_length) == test.label(index)
     return correct / len(test)
 

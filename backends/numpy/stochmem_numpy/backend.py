@@ -66,3 +66,8 @@ class NumpyBackend:
 
     def create_model(self, config: NetworkConfig, seed: int) -> Model:
         return NumpyModel(config, seed)
+
+    def corrupt(self, image: Sequence[float], variance: float, seed: int, image_index: int,
+                repeat: int = 0) -> Sequence[float]:
+        """[SPEC 5.4] Noisy test inputs, vectorized (an optional backend method; see training.evaluate)."""
+        return kernels.corrupt(image, variance, seed, image_index, repeat)  # type: ignore[return-value]

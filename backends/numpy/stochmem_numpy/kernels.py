@@ -7,6 +7,7 @@ values: the same words, bits and counts, and floats equal up to rounding ([SPEC 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -208,3 +209,15 @@ def initial_pairs(weights: F64, params: DeviceParams, noise: Draw) -> tuple[F64,
     g_plus = np.where(flat > 0, g, 0.0).reshape(weights.shape)
     g_minus = np.where(flat < 0, g, 0.0).reshape(weights.shape)
     return g_plus, g_minus
+
+
+def corrupt(image: Sequence[float], variance: float, seed: int, image_index: int, repeat: int = 0) -> F64:
+    """[SPEC 5.4] The twin of :func:`stochmem.data.corrupt`: clip(x + sqrt(variance) eps, 0, 1), vectorized."""
+    pixels = np.asarray(image, dtype=np.float64)
+    if variance < 0.0:
+        raise ValueError(f"noise variance must be >= 0, got {variance}")
+    if variance == 0.0:
+        return pixels.copy()
+    eps = draw_normals(Draw(seed, Site.INPUT_NOISE, image_index, 0, repeat), pixels.size)
+    result: F64 = np.minimum(np.maximum(pixels + variance**0.5 * eps, 0.0), 1.0)
+    return result
