@@ -24,6 +24,11 @@ def parse_sizes(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(f"sizes must look like 784-256-128-10, got {text!r}") from None
 
 
+def add_data_dir(parser: argparse.ArgumentParser, what: str) -> None:
+    """The --data-dir option, with where MNIST is looked for when it is not given."""
+    parser.add_argument("--data-dir", default=None, help=f"{what} (default: ${DATA_DIR_ENV}, else the user cache)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="stochmem",
@@ -83,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--bl", type=int, default=None, help="bit length for reading (default: the training BL)")
     evaluate.add_argument("--repeats", type=int, default=1, help="independent stream and noise draws")
     evaluate.add_argument("--test-size", type=int, default=None, help="test images (default: the run's)")
-    evaluate.add_argument("--data-dir", default=None, help=f"MNIST folder (default: ${DATA_DIR_ENV}, else cache)")
+    add_data_dir(evaluate, "MNIST folder")
     reproduce = commands.add_parser(
         "reproduce", help="run the paper's experiments (fig3, fig4, fig5) and compare with the paper",
         description="Run a named experiment config (shipped in stochmem/experiments) or your own TOML file: every run "
@@ -95,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
                            help="override a default of every run, e.g. --set device.levels=64 --set epochs=5")
     reproduce.add_argument("--workers", type=int, default=1, help="runs trained in parallel processes")
     reproduce.add_argument("--out", default="runs", help="folder for run directories and summaries")
-    reproduce.add_argument("--data-dir", default=None, help=f"MNIST folder (default: ${DATA_DIR_ENV}, else cache)")
+    add_data_dir(reproduce, "MNIST folder")
     reproduce.add_argument("--quiet", action="store_true", help="print only where the summaries are")
     commands.add_parser("backends", help="list the registered backends, their versions and capabilities")
     conform = commands.add_parser(
@@ -110,9 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
     data = commands.add_parser("data", help="check or fetch the MNIST files")
     data_commands = data.add_subparsers(dest="data_command", required=True, metavar="ACTION")
     verify = data_commands.add_parser("verify", help="check the four MNIST files' checksums and formats")
-    verify.add_argument("--data-dir", default=None, help=f"folder to check (default: ${DATA_DIR_ENV}, else cache)")
+    add_data_dir(verify, "folder to check")
     fetch = data_commands.add_parser("fetch", help="download MNIST into the data folder, checksums verified")
-    fetch.add_argument("--data-dir", default=None, help=f"target folder (default: ${DATA_DIR_ENV}, else cache)")
+    add_data_dir(fetch, "target folder")
     fetch.add_argument("--mirror", action="append", default=None, help="base URL to try (repeatable)")
     return parser
 
