@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from stochmem.config import NetworkConfig
 from stochmem.network import StepResult
 from stochmem.rng import Site
 from stochmem_numba import kernels
@@ -45,6 +46,28 @@ class CompiledStreams:
         return packed, live
 
 
+def update_crossbar(weights: F64, g_plus: F64 | None, g_minus: F64 | None, config: NetworkConfig, index: int,
+                    inputs: F64, deltas: F64, eta: float, streams: CompiledStreams | None) -> None:
+    """[SPEC 3.7, 3.8, 4.3] One crossbar's update through the fused kernels, in place (``streams`` is None for
+    the float kind)."""
+    if streams is None:
+        kernels.update_float(weights, eta * deltas, inputs)
+        return
+    gain, dw_min = numpy_kernels.update_gain(eta, config)
+    rows, live_rows = streams.packed(Site.UPDATE_ROW, index, np.minimum(1.0, gain * inputs))
+    columns, live_columns = streams.packed(Site.UPDATE_COLUMN, index, np.minimum(1.0, gain * np.abs(deltas)))
+    if config.kind == "stochastic":
+        kernels.update_stochastic(weights, rows, live_rows, columns, live_columns,
+                                  numpy_kernels.signs(deltas) * dw_min)
+        return
+    assert g_plus is not None and g_minus is not None
+    params = config.device
+    kernels.update_memristive(weights, g_plus, g_minus, rows, live_rows, columns, live_columns, deltas > 0.0,
+                              params.sigma, params.noise_mode == "pulse", config.bit_length,
+                              float(params.top_level), params.dw_min, streams.k0, streams.k1, streams.step,
+                              np.uint64(index))
+
+
 class NumbaModel(NumpyModel):
     """Same state and dense algebra as :class:`~stochmem_numpy.model.NumpyModel`; compiled streams, update
     and reset."""
@@ -64,24 +87,9 @@ class NumbaModel(NumpyModel):
 
     def _update_compiled(self, index: int, inputs: F64, deltas: F64, eta: float, streams: CompiledStreams | None
                          ) -> None:
-        """[SPEC 3.7, 3.8, 4.3] One crossbar's update through the fused kernels."""
-        config = self.config
-        weights = self.weights[index]
-        if streams is None:
-            kernels.update_float(weights, eta * deltas, inputs)
-            return
-        gain, dw_min = numpy_kernels.update_gain(eta, config)
-        rows, live_rows = streams.packed(Site.UPDATE_ROW, index, np.minimum(1.0, gain * inputs))
-        columns, live_columns = streams.packed(Site.UPDATE_COLUMN, index, np.minimum(1.0, gain * np.abs(deltas)))
-        if config.kind == "stochastic":
-            kernels.update_stochastic(weights, rows, live_rows, columns, live_columns,
-                                      numpy_kernels.signs(deltas) * dw_min)
-            return
-        params = config.device
-        kernels.update_memristive(weights, self.g_plus[index], self.g_minus[index], rows, live_rows, columns,
-                                  live_columns, deltas > 0.0, params.sigma, params.noise_mode == "pulse",
-                                  config.bit_length, float(params.top_level), params.dw_min, streams.k0,
-                                  streams.k1, streams.step, np.uint64(index))
+        update_crossbar(self.weights[index], self.g_plus[index] if self.g_plus else None,
+                        self.g_minus[index] if self.g_minus else None, self.config, index, inputs, deltas, eta,
+                        streams)
 
     def _reset(self, step: int) -> None:
         """[SPEC 4.5]"""
