@@ -159,8 +159,7 @@ def command_evaluate(args: argparse.Namespace) -> int:
     spec = RunSpec.from_json(rundir.read_config(run_dir)["arguments"])
     if args.test_size is not None:
         spec = replace(spec, test_size=args.test_size)
-    rows = evaluate_checkpoint(run_dir, spec, args.data_dir, args.input_noise, args.bl, args.repeats)
-    _layers, state = rundir.load_checkpoint(run_dir)
+    rows, state = evaluate_checkpoint(run_dir, spec, args.data_dir, args.input_noise, args.bl, args.repeats)
     print(f"{run_dir}: {spec.kind} network after {state.epoch} epoch(s) + {state.position} images; "
           f"{spec.test_size} test images, read with BL={rows[0]['bit_length']}, {args.repeats} repeat(s)")
     for row in rows:

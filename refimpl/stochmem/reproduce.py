@@ -155,8 +155,9 @@ def _run_task(task: dict[str, Any]) -> dict[str, Any]:
         results = execute(spec, run_dir, task["data_dir"], say=quiet)
     evaluations: dict[str, Any] = {}
     for bit_length in task["read_bl"]:
-        evaluations[str(bit_length)] = evaluate_checkpoint(run_dir, spec, task["data_dir"], task["variances"],
-                                                           bit_length or None, task["repeats"])
+        evaluations[str(bit_length)], _state = evaluate_checkpoint(run_dir, spec, task["data_dir"],
+                                                                   task["variances"], bit_length or None,
+                                                                   task["repeats"])
     return {"label": task["label"], "results": [asdict(r) for r in results], "evaluations": evaluations}
 
 

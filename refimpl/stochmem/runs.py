@@ -190,13 +190,10 @@ def quiet(_text: str) -> None:
     """A ``say`` that prints nothing."""
 
 
-def stderr(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
-
-
 def evaluate_checkpoint(run_dir: Path, spec: RunSpec, data_dir: str | None, variances: list[float],
-                        bit_length: int | None, repeats: int) -> list[dict[str, Any]]:
-    """[SPEC 3.9, 5.4] Accuracy of a run's checkpoint per noise variance: mean, spread and every repeat."""
+                        bit_length: int | None, repeats: int) -> tuple[list[dict[str, Any]], TrainingState]:
+    """[SPEC 3.9, 5.4] Accuracy of a run's checkpoint per noise variance (mean, spread and every repeat), and
+    the training state the checkpoint was taken at."""
     import statistics
 
     from stochmem.data import corrupt
@@ -212,7 +209,7 @@ def evaluate_checkpoint(run_dir: Path, spec: RunSpec, data_dir: str | None, vari
     backend = get_backend(spec.backend)
     _, test_set = load_data(spec, data_dir)
     model = backend.create_model(spec.network_config(), spec.seed)
-    layers, _state = rundir.load_checkpoint(run_dir)
+    layers, state = rundir.load_checkpoint(run_dir)
     model.load_layers(layers)
     reading = bit_length or spec.bl
     rows = []
@@ -224,4 +221,4 @@ def evaluate_checkpoint(run_dir: Path, spec: RunSpec, data_dir: str | None, vari
                      "mean_accuracy": statistics.fmean(accuracies),
                      "std_accuracy": statistics.stdev(accuracies) if repeats > 1 else 0.0,
                      "accuracies": accuracies})
-    return rows
+    return rows, state

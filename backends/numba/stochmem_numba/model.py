@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from stochmem.config import NetworkConfig
-from stochmem.network import StepResult
+from stochmem.network import StepResult, update_gain
 from stochmem.rng import Site
 from stochmem_numba import kernels
 from stochmem_numpy import kernels as numpy_kernels
@@ -53,7 +53,7 @@ def update_crossbar(weights: F64, g_plus: F64 | None, g_minus: F64 | None, confi
     if streams is None:
         kernels.update_float(weights, eta * deltas, inputs)
         return
-    gain, dw_min = numpy_kernels.update_gain(eta, config)
+    gain, dw_min = update_gain(eta, config)
     rows, live_rows = streams.packed(Site.UPDATE_ROW, index, np.minimum(1.0, gain * inputs))
     columns, live_columns = streams.packed(Site.UPDATE_COLUMN, index, np.minimum(1.0, gain * np.abs(deltas)))
     if config.kind == "stochastic":

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-from stochmem.config import DeviceParams, NetworkConfig
+from stochmem.config import DeviceParams
 from stochmem.rng import Draw, Site
 from stochmem_numpy.philox import draw_normals, draw_normals_at, draw_row_words, draw_rows_batch, draw_words
 
@@ -140,13 +140,6 @@ def init_weights(n_in: int, n_out: int, seed: int, layer: int) -> F64:
     words = draw_words(Draw(seed, Site.INIT_WEIGHTS, 0, layer), n_out * (n_in + 1)).astype(np.float64)
     result: F64 = (radius * (2.0 * (words / TWO_POW_32) - 1.0)).reshape(n_out, n_in + 1)
     return result
-
-
-def update_gain(eta: float, config: NetworkConfig) -> tuple[float, float]:
-    """[SPEC 3.8] The twin of :func:`stochmem.network.update_gain` (scalar arithmetic, identical)."""
-    bl = config.bit_length
-    dw_min = eta / bl if config.kind == "stochastic" else config.device.dw_min
-    return math.sqrt(eta / (bl * dw_min)), dw_min
 
 
 def program_increments(pulses: I64, synapses: I64, params: DeviceParams, noise: Draw, bit_length: int) -> F64:

@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from stochmem.config import NetworkConfig
-from stochmem.network import Layer, StepResult
+from stochmem.network import Layer, StepResult, update_gain
 from stochmem.rng import Draw, Site
 from stochmem_numpy import kernels
 from stochmem_numpy.kernels import F64, PrefetchedStreams
@@ -31,7 +31,7 @@ def update_crossbar(weights: F64, g_plus: F64 | None, g_minus: F64 | None, confi
     if config.kind == "float":
         weights -= np.outer(eta * deltas, inputs)
         return
-    gain, dw_min = kernels.update_gain(eta, config)
+    gain, dw_min = update_gain(eta, config)
     row_p, column_p = np.minimum(1.0, gain * inputs), np.minimum(1.0, gain * np.abs(deltas))
     if streams is None:
         counts = kernels.coincidence_counts(row_p, column_p, config.bit_length,

@@ -40,12 +40,13 @@ fig.tight_layout()
 # One crossbar, one image: the row probabilities are the inputs, the column probabilities the errors.
 # Average the weight change over 500 independent draws and compare it with :math:`-\eta x_i\delta_j`.
 from stochmem.config import NetworkConfig
+from stochmem.network import update_gain
 
 config = NetworkConfig(kind="stochastic", sizes=(8, 4), bit_length=10)
 eta = 0.5
 x = np.linspace(0.1, 1.0, 8)
 delta = np.array([0.4, -0.7, 0.1, -0.25])
-gain, dw_min = kernels.update_gain(eta, config)
+gain, dw_min = update_gain(eta, config)
 total = np.zeros((4, 8))
 draws = 500
 for seed in range(draws):
