@@ -58,6 +58,25 @@ def test_a_killed_run_resumes_bit_identical(tmp_path, mnist_path):
     assert (broken / "metrics.csv").read_text().count("\n") == 3
 
 
+def test_a_finished_run_extended_to_more_epochs_equals_the_longer_run(tmp_path, mnist_path, capsys):
+    whole, short = tmp_path / "whole", tmp_path / "short"
+    common = [*ARGS, "--data-dir", str(mnist_path), "--backend", "numpy", "--quiet"]
+    assert cli.main([*common, "--run-dir", str(whole)]) == 0
+    assert cli.main([*common, "--epochs", "1", "--run-dir", str(short)]) == 0
+    resume = ["train", "--run-dir", str(short), "--resume", "--data-dir", str(mnist_path), "--quiet"]
+    assert cli.main([*resume, "--epochs", "2"]) == 0
+    arrays_whole, state_whole = final_arrays(whole)
+    arrays_extended, state_extended = final_arrays(short)
+    for name in arrays_whole:
+        assert np.array_equal(arrays_whole[name], arrays_extended[name]), f"{name} differs after extending"
+    assert without_seconds(state_whole) == without_seconds(state_extended)
+    assert rundir.read_config(short)["arguments"]["epochs"] == 2
+    assert "extended from 1 to 2 epochs" in (short / "log.txt").read_text()
+    capsys.readouterr()
+    assert cli.main([*resume, "--epochs", "1"]) == 2  # shortening would lose finished epochs
+    assert "already finished 2 epochs" in capsys.readouterr().err
+
+
 def test_an_existing_run_is_never_overwritten(tmp_path, mnist_path, capsys):
     common = [*ARGS, "--epochs", "1", "--train-size", "20", "--data-dir", str(mnist_path), "--backend", "numpy",
               "--run-dir", str(tmp_path / "run")]

@@ -58,7 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="one noise draw per programming event or per pulse")
     dev.add_argument("--w-max", type=float, default=DeviceParams.w_max, help="weight of a Gmax difference")
     run = train.add_argument_group("run")
-    run.add_argument("--epochs", type=int, default=1, help="epochs")
+    run.add_argument("--epochs", type=int, default=None,
+                     help="epochs (default 1; with --resume, more than the run has extends it)")
     run.add_argument("--train-size", type=int, default=1000, help="training images (first N of the set)")
     run.add_argument("--test-size", type=int, default=500, help="test images (first N of the set)")
     run.add_argument("--backend", default="reference", help="engine (see `stochmem backends`)")
@@ -73,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--checkpoint-every", type=int, default=10000,
                      help="with --run-dir: checkpoint every N images (and at every epoch end)")
     run.add_argument("--resume", action="store_true",
-                     help="continue the interrupted run in --run-dir with its own saved configuration; "
+                     help="continue the interrupted run in --run-dir with its own saved configuration (--epochs may extend it); "
                           "the result is bit-identical to an uninterrupted run")
 
     evaluate = commands.add_parser(
@@ -126,6 +127,8 @@ def spec_from_args(args: argparse.Namespace) -> RunSpec:
     """The run the command line describes (validated: a bad value is an error naming the option)."""
     values = {f.name: getattr(args, f.name) for f in fields(RunSpec)}
     values["sizes"] = tuple(values["sizes"])
+    if values["epochs"] is None:
+        values["epochs"] = 1
     return RunSpec(**values)
 
 
@@ -133,13 +136,16 @@ def command_train(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from stochmem import rundir
-    from stochmem.runs import execute
+    from stochmem.runs import execute, prepare_resume
 
     run_dir = Path(args.run_dir) if args.run_dir else None
     if args.resume:
         if run_dir is None:
             raise ConfigError("--resume needs --run-dir: the folder of the run to continue")
         spec = RunSpec.from_json(rundir.read_config(run_dir)["arguments"])
+        if args.epochs is not None:
+            spec = replace(spec, epochs=args.epochs)
+        prepare_resume(run_dir, spec)
     else:
         spec = spec_from_args(args)
     results = execute(spec, run_dir, args.data_dir, args.resume, args.checkpoint_every,

@@ -20,7 +20,7 @@ from typing import Any
 
 from stochmem import rundir
 from stochmem.config import ConfigError
-from stochmem.runs import RunSpec, evaluate_checkpoint, execute, quiet
+from stochmem.runs import RunSpec, evaluate_checkpoint, execute, prepare_resume, quiet
 
 BUILTIN = ("fig3", "fig4", "fig5")
 TOP_KEYS = {"name", "version", "title", "defaults", "runs", "evaluation"}
@@ -143,12 +143,8 @@ def _run_task(task: dict[str, Any]) -> dict[str, Any]:
         os.environ.setdefault("NUMBA_NUM_THREADS", "1")  # workers share the cores: no nested parallelism
     spec = RunSpec.from_json(task["spec"])
     run_dir = Path(task["run_dir"])
-    resume = (run_dir / "checkpoint.json").is_file()
-    if resume:
-        saved = rundir.read_config(run_dir)["arguments"]
-        if saved != spec.to_json():
-            raise ConfigError(f"{run_dir} holds a different run; choose another --out or delete it")
-        _layers, state = rundir.load_checkpoint(run_dir)
+    if (run_dir / "checkpoint.json").is_file():  # an interrupted run continues; a shorter one is extended
+        state = prepare_resume(run_dir, spec)
         results = state.results if state.epoch >= spec.epochs else execute(
             spec, run_dir, task["data_dir"], resume=True, say=quiet)
     else:

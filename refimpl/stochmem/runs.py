@@ -186,6 +186,32 @@ def execute(spec: RunSpec, run_dir: Path | None = None, data_dir: str | None = N
     return results
 
 
+def prepare_resume(run_dir: Path, spec: RunSpec) -> TrainingState:
+    """Check that ``run_dir`` holds ``spec``, or the same run with fewer epochs, and return its saved state.
+
+    A shorter run is a prefix of a longer one ([SPEC 3.5]: epoch e's order and learning rate depend on e alone), so
+    asking for more epochs extends it: its config is rewritten with the new count and training continues from the
+    last checkpoint, ending bit-identical to a run asked for that many epochs from the start. Anything else that
+    differs, or fewer epochs than are already finished, is refused (nothing is lost).
+    """
+    saved = RunSpec.from_json(rundir.read_config(run_dir)["arguments"])
+    if replace(saved, epochs=spec.epochs) != spec:
+        changed = sorted(k for k, v in spec.to_json().items() if saved.to_json()[k] != v and k != "epochs")
+        raise ConfigError(f"{run_dir} holds a different run (it differs in {', '.join(changed)}); "
+                          "choose another --out/--run-dir or delete it")
+    _layers, state = rundir.load_checkpoint(run_dir)
+    if spec.epochs < state.epoch:
+        raise ConfigError(f"{run_dir} has already finished {state.epoch} epochs: ask for at least that many "
+                          f"(epochs = {spec.epochs})")
+    if spec.epochs != saved.epochs:
+        config = rundir.read_config(run_dir)
+        config["arguments"] = spec.to_json()
+        rundir.write_json(run_dir / "config.json", config)
+        with (run_dir / "log.txt").open("a") as log:
+            log.write(f"extended from {saved.epochs} to {spec.epochs} epochs\n")
+    return state
+
+
 def quiet(_text: str) -> None:
     """A ``say`` that prints nothing."""
 
