@@ -13,7 +13,7 @@ from stochmem.backend_api import BackendError
 from stochmem.config import NETWORK_KINDS, NOISE_MODES, ConfigError, DeviceParams, NetworkConfig
 from stochmem.data import DATA_DIR_ENV, DataError, load_split, resolve_data_dir, verify_dir
 from stochmem.rundir import RunDirError
-from stochmem.runs import RunSpec
+from stochmem.runs import DATA_SOURCES, RunSpec
 
 
 def parse_sizes(text: str) -> tuple[int, ...]:
@@ -64,8 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--test-size", type=int, default=500, help="test images (first N of the set)")
     run.add_argument("--backend", default="reference", help="engine (see `stochmem backends`)")
     run.add_argument("--seed", type=int, default=1, help="the run's seed (all randomness derives from it)")
-    run.add_argument("--data", choices=("mnist", "embedded"), default="mnist",
-                     help="mnist: the IDX files in --data-dir; embedded: the 5,000 digits of the [embedded] extra")
+    run.add_argument("--data", choices=DATA_SOURCES, default="mnist",
+                     help="mnist: the MNIST files in --data-dir (checksums verified); embedded: the 5,000 digits of "
+                          "the [embedded] extra; idx: your own data set in MNIST's file layout in --data-dir")
     run.add_argument("--data-dir", default=None,
                      help=f"folder with the MNIST files (default: ${DATA_DIR_ENV}, else the user cache)")
     run.add_argument("--quiet", action="store_true", help="print only the final accuracy")
@@ -74,8 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--checkpoint-every", type=int, default=10000,
                      help="with --run-dir: checkpoint every N images (and at every epoch end)")
     run.add_argument("--resume", action="store_true",
-                     help="continue the interrupted run in --run-dir with its own saved configuration (--epochs may extend it); "
-                          "the result is bit-identical to an uninterrupted run")
+                     help="continue the interrupted run in --run-dir with its own saved configuration (--epochs may "
+                          "extend it); the result is bit-identical to an uninterrupted run")
 
     evaluate = commands.add_parser(
         "evaluate", help="test a trained run: noisy inputs, another stream length, repeated draws",

@@ -161,24 +161,62 @@ def parse_idx(data: bytes, source: str, expected_ndim: int) -> tuple[tuple[int, 
 
 
 def load_split(directory: Path, split: str, verify: bool = True) -> Dataset:
-    """[SPEC 5.1, 5.2] Load the ``train`` or ``test`` split from ``directory``, checksums verified first."""
+    """[SPEC 5.1, 5.2] Load the ``train`` or ``test`` split of MNIST from ``directory``, checksums verified first."""
     if split not in SPLITS:
         raise ValueError(f"split must be one of {sorted(SPLITS)}, got {split!r}")
     images_name, labels_name, count = SPLITS[split]
-    images_path, labels_path = find_file(directory, images_name), find_file(directory, labels_name)
     if verify:
-        verify_file(images_path, images_name)
-        verify_file(labels_path, labels_name)
-    dims, pixels = parse_idx(read_bytes(images_path), str(images_path), 3)
+        for name in (images_name, labels_name):
+            verify_file(find_file(directory, name), name)
+    dataset = load_idx_split(directory, split)
+    if len(dataset) != count:
+        raise DataError(f"{split}: {len(dataset)} images, MNIST has {count}")
+    if max(dataset.labels) > 9:
+        raise DataError(f"{split}: label {max(dataset.labels)} is not a digit")
+    return dataset
+
+
+def load_idx_split(directory: Path, split: str) -> Dataset:
+    """[SPEC 5.1] Load the ``train`` or ``test`` split of any data set stored as MNIST is: the same four file
+    names (plain or .gz), images as an IDX array (n, rows, cols) of unsigned bytes, labels as an IDX vector of n
+    unsigned bytes. No checksum (the data is yours); the format and the lengths are validated.
+    """
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {sorted(SPLITS)}, got {split!r}")
+    images_name, labels_name, _count = SPLITS[split]
+    images_path, labels_path = find_file(directory, images_name), find_file(directory, labels_name)
+    (n, rows, cols), pixels = parse_idx(read_bytes(images_path), str(images_path), 3)
     (n_labels,), labels = parse_idx(read_bytes(labels_path), str(labels_path), 1)
-    n, rows, cols = dims
-    if n != count or n_labels != count:
-        raise DataError(f"{split}: {n} images and {n_labels} labels, MNIST has {count}")
-    if max(labels) > 9:
-        raise DataError(f"{labels_path}: label {max(labels)} is not a digit")
+    if n != n_labels:
+        raise DataError(f"{split}: {images_path.name} has {n} images but {labels_path.name} has {n_labels} labels")
+    if n == 0 or rows * cols == 0:
+        raise DataError(f"{images_path}: no images (dimensions {(n, rows, cols)})")
     size = rows * cols
     images = [pixels[k * size : (k + 1) * size] for k in range(n)]
     return Dataset(images, labels, rows, cols)
+
+
+def idx_bytes(dims: tuple[int, ...], payload: bytes) -> bytes:
+    """[SPEC 5.1] An IDX file of unsigned bytes with dimensions ``dims`` (the inverse of :func:`parse_idx`)."""
+    return bytes((0, 0, IDX_UBYTE, len(dims))) + struct.pack(f">{len(dims)}I", *dims) + payload
+
+
+def write_idx_split(directory: Path, split: str, images: list[bytes], labels: bytes, rows: int, cols: int) -> None:
+    """Write a ``train`` or ``test`` split as MNIST's gzipped IDX files, for :func:`load_idx_split` to read.
+
+    ``images`` holds one ``bytes`` of ``rows * cols`` pixels (0-255) per image, ``labels`` one byte per image.
+    """
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {sorted(SPLITS)}, got {split!r}")
+    if len(images) != len(labels):
+        raise DataError(f"{len(images)} images but {len(labels)} labels")
+    if any(len(image) != rows * cols for image in images):
+        raise DataError(f"every image must have rows * cols = {rows * cols} pixels")
+    images_name, labels_name, _count = SPLITS[split]
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / f"{images_name}.gz").write_bytes(
+        gzip.compress(idx_bytes((len(images), rows, cols), b"".join(images)), mtime=0))
+    (directory / f"{labels_name}.gz").write_bytes(gzip.compress(idx_bytes((len(labels),), bytes(labels)), mtime=0))
 
 
 def default_cache_dir() -> Path:

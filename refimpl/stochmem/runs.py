@@ -15,8 +15,12 @@ from typing import Any
 
 from stochmem import __version__, rundir
 from stochmem.config import ConfigError, DeviceParams, NetworkConfig, NetworkKind, NoiseMode, to_dict
-from stochmem.data import Dataset, load_split, resolve_data_dir
+from stochmem.data import Dataset, load_idx_split, load_split, resolve_data_dir
 from stochmem.training import EpochResult, TrainingState, train
+
+#: Where a run's images come from: MNIST (checksums verified), the embedded 5,000 digits, or your own data set in
+#: MNIST's IDX layout in --data-dir (see :func:`stochmem.data.load_idx_split`).
+DATA_SOURCES = ("mnist", "embedded", "idx")
 
 
 @dataclass(frozen=True)
@@ -47,8 +51,8 @@ class RunSpec:
             if not isinstance(value, int) or value < 1:
                 raise ConfigError(f"{name} (--{name.replace('_', '-')}) = {value!r} is invalid: "
                                   "expected an integer >= 1")
-        if self.data not in ("mnist", "embedded"):
-            raise ConfigError(f"data = {self.data!r} is invalid: expected mnist or embedded")
+        if self.data not in DATA_SOURCES:
+            raise ConfigError(f"data = {self.data!r} is invalid: expected one of {', '.join(DATA_SOURCES)}")
         self.network_config()  # validates the network and device fields, naming the bad one
 
     def network_config(self) -> NetworkConfig:
@@ -80,15 +84,33 @@ def load_data(spec: RunSpec, data_dir: str | None) -> tuple[Dataset, Dataset]:
         from stochmem.embedded import embedded_split
 
         train_set, test_set = embedded_split()
+    elif spec.data == "idx":
+        if not data_dir:
+            raise ConfigError("data = idx reads your own data set: give its folder with --data-dir")
+        train_set, test_set = load_idx_split(Path(data_dir), "train"), load_idx_split(Path(data_dir), "test")
     else:
         directory = resolve_data_dir(data_dir)
         train_set, test_set = load_split(directory, "train"), load_split(directory, "test")
+    check_fits(spec, train_set, test_set)
     for name, size, available in (("train_size", spec.train_size, len(train_set)),
                                   ("test_size", spec.test_size, len(test_set))):
         if size > available:
             raise ConfigError(f"{name} (--{name.replace('_', '-')}) = {size} is invalid: this data has {available} "
                               "images")
     return train_set.subset(0, spec.train_size), test_set.subset(0, spec.test_size)
+
+
+def check_fits(spec: RunSpec, *datasets: Dataset) -> None:
+    """The network's input and output sizes must match the images' pixels and the labels' range."""
+    inputs, outputs = spec.sizes[0], spec.sizes[-1]
+    for dataset in datasets:
+        if dataset.rows * dataset.cols != inputs:
+            raise ConfigError(f"the images have {dataset.rows}x{dataset.cols} = {dataset.rows * dataset.cols} "
+                              f"pixels but the network has {inputs} inputs: set --sizes "
+                              f"{dataset.rows * dataset.cols}-...-{outputs}")
+        if max(dataset.labels) >= outputs:
+            raise ConfigError(f"label {max(dataset.labels)} needs at least {max(dataset.labels) + 1} outputs but "
+                              f"the network has {outputs}: set --sizes {inputs}-...-{max(dataset.labels) + 1}")
 
 
 def describe(spec: RunSpec) -> str:
