@@ -65,7 +65,14 @@ class Model(Protocol):
 
 @runtime_checkable
 class Backend(Protocol):
-    """An engine. Primitive operations mirror the specification's clauses; ``create_model`` does the rest."""
+    """An engine. Primitive operations mirror the specification's clauses; ``create_model`` does the rest.
+
+    Two optional methods let an engine keep the data path as fast as its model; the host uses them when present
+    and the reference's pure-Python functions otherwise. Each must return exactly what it replaces:
+
+    - ``read_image(dataset, index)``: the inputs of an image, as :meth:`stochmem.data.Dataset.image`;
+    - ``corrupt(image, variance, seed, image_index, repeat)``: noisy inputs, as :func:`stochmem.data.corrupt`.
+    """
 
     name: str
     version: str

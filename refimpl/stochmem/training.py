@@ -45,13 +45,19 @@ class TrainingState:
     results: list[EpochResult] = field(default_factory=list)  #: finished epochs
 
 
+#: How an engine gets image ``index`` of a data set as its inputs: :meth:`Dataset.image` (a list of pixel / 255),
+#: or a backend's faster exact twin (``Backend.read_image``, optional), e.g. a NumPy array of the same floats.
+ImageReader = Callable[[Dataset, int], Sequence[float]]
+
+
 def train_epoch(model: Model, config: NetworkConfig, seed: int, train: Dataset, state: TrainingState,
                 on_image: Callable[[int, int], None] | None = None,
-                on_checkpoint: Callable[[TrainingState], None] | None = None, checkpoint_every: int = 0) -> None:
+                on_checkpoint: Callable[[TrainingState], None] | None = None, checkpoint_every: int = 0,
+                read: ImageReader = Dataset.image) -> None:
     """[SPEC 3.5] Train the rest of epoch ``state.epoch`` from ``state.position``, updating ``state``.
 
     ``on_image(done, total)`` reports progress; ``on_checkpoint(state)`` is called every ``checkpoint_every``
-    images (0: never).
+    images (0: never); ``read`` gives the inputs of an image.
     """
     eta = config.learning_rate(state.epoch)
     n_train = len(train)
@@ -59,7 +65,7 @@ def train_epoch(model: Model, config: NetworkConfig, seed: int, train: Dataset, 
     for position in range(state.position, n_train):
         index = order[position]
         step = state.epoch * n_train + position
-        result = model.train_step(train.image(index), train.label(index), step, eta)
+        result = model.train_step(read(train, index), train.label(index), step, eta)
         state.loss_sum += result.loss
         state.mistakes += result.prediction != train.label(index)
         state.position = position + 1
@@ -71,16 +77,17 @@ def train_epoch(model: Model, config: NetworkConfig, seed: int, train: Dataset, 
 
 
 def evaluate(model: Model, seed: int, test: Dataset, repeat: int = 0, bit_length: int | None = None,
-             noise_variance: float = 0.0, noise: Callable[..., Sequence[float]] = corrupt) -> float:
+             noise_variance: float = 0.0, noise: Callable[..., Sequence[float]] = corrupt,
+             read: ImageReader = Dataset.image) -> float:
     """[SPEC 3.9, 5.4] Test accuracy: the fraction of ``test`` classified correctly.
 
     ``repeat`` selects independent stream (and input-noise) draws; ``bit_length`` overrides BL for reading;
     ``noise_variance`` corrupts every input as the paper's Fig. 5 does, with ``noise`` (the reference's
-    :func:`~stochmem.data.corrupt`, or a backend's faster twin).
+    :func:`~stochmem.data.corrupt`, or a backend's faster twin); ``read`` gives the inputs of an image.
     """
     correct = 0
     for index in range(len(test)):
-        image = noise(test.image(index), noise_variance, seed, index, repeat)
+        image = noise(read(test, index), noise_variance, seed, index, repeat)
         correct += model.predict(image, index, repeat, bit_length) == test.label(index)
     return correct / len(test)
 
@@ -91,17 +98,17 @@ def train(model: Model, config: NetworkConfig, seed: int, train_set: Dataset, te
           on_epoch: Callable[[EpochResult], None] | None = None,
           state: TrainingState | None = None,
           on_checkpoint: Callable[[TrainingState], None] | None = None,
-          checkpoint_every: int = 0) -> list[EpochResult]:
+          checkpoint_every: int = 0, read: ImageReader = Dataset.image) -> list[EpochResult]:
     """Train until ``epochs`` epochs are done, evaluating on ``test_set`` after each; returns every epoch's result.
 
     ``state`` resumes an interrupted run; ``on_checkpoint`` is called every ``checkpoint_every`` images and after
-    each epoch (once its evaluation is in ``state.results``).
+    each epoch (once its evaluation is in ``state.results``); ``read`` gives the inputs of an image.
     """
     state = state if state is not None else TrainingState()
     while state.epoch < epochs:
         start = time.perf_counter()
-        train_epoch(model, config, seed, train_set, state, on_image, on_checkpoint, checkpoint_every)
-        accuracy = evaluate(model, seed, test_set) if test_set is not None and len(test_set) else None
+        train_epoch(model, config, seed, train_set, state, on_image, on_checkpoint, checkpoint_every, read)
+        accuracy = evaluate(model, seed, test_set, read=read) if test_set is not None and len(test_set) else None
         n_train = len(train_set)
         result = EpochResult(state.epoch, config.learning_rate(state.epoch), state.loss_sum / n_train,
                              state.mistakes / n_train, accuracy, time.perf_counter() - start)

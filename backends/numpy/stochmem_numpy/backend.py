@@ -9,6 +9,7 @@ from bitarray import bitarray
 
 from stochmem.backend_api import Capabilities, Model
 from stochmem.config import DeviceParams, NetworkConfig
+from stochmem.data import PIXEL_MAX, Dataset
 from stochmem.network import Layer
 from stochmem.rng import Draw
 from stochmem_numpy import __version__, kernels
@@ -77,3 +78,9 @@ class NumpyBackend:
                 repeat: int = 0) -> Sequence[float]:
         """[SPEC 5.4] Noisy test inputs, vectorized (an optional backend method; see training.evaluate)."""
         return kernels.corrupt(image, variance, seed, image_index, repeat)  # type: ignore[return-value]
+
+    def read_image(self, dataset: Dataset, index: int) -> F64:
+        """[SPEC 5.3] Image ``index`` as pixel / 255 in a float64 array: the same floats as
+        :meth:`~stochmem.data.Dataset.image` (an optional backend method; see training.train_epoch)."""
+        result: F64 = np.frombuffer(dataset.images[index], dtype=np.uint8) / float(PIXEL_MAX)
+        return result
