@@ -202,7 +202,7 @@ def idx_bytes(dims: tuple[int, ...], payload: bytes) -> bytes:
 
 
 def write_idx_split(directory: Path, split: str, images: list[bytes], labels: bytes, rows: int, cols: int) -> None:
-    """Write a ``train`` or ``test`` split as MNIST's gzipped IDX files, for :func:`load_idx_split` to read.
+    """[SPEC 5.1] Write a ``train`` or ``test`` split as MNIST's gzipped IDX files, for :func:`load_idx_split`.
 
     ``images`` holds one ``bytes`` of ``rows * cols`` pixels (0-255) per image, ``labels`` one byte per image.
     """

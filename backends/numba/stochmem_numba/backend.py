@@ -10,7 +10,7 @@ from __future__ import annotations
 from stochmem.backend_api import Capabilities, Model
 from stochmem.config import NetworkConfig
 from stochmem_numba import __version__
-from stochmem_numba.model import CompiledStreams, NumbaModel, update_crossbar
+from stochmem_numba.model import NumbaModel, update_crossbar
 from stochmem_numpy.backend import NumpyBackend
 from stochmem_numpy.kernels import F64
 
@@ -25,8 +25,7 @@ class NumbaBackend(NumpyBackend):
     def _update_crossbar(self, weights: F64, g_plus: F64 | None, g_minus: F64 | None, config: NetworkConfig,
                          seed: int, index: int, inputs: F64, deltas: F64, eta: float, step: int) -> None:
         """[SPEC 3.7, 3.8, 4.3] Through the compiled update kernels (the ones training uses)."""
-        streams = None if config.kind == "float" else CompiledStreams(seed, step, config.bit_length)
-        update_crossbar(weights, g_plus, g_minus, config, index, inputs, deltas, eta, streams)
+        update_crossbar(weights, g_plus, g_minus, config, seed, index, inputs, deltas, eta, step)
 
     def create_model(self, config: NetworkConfig, seed: int) -> Model:
         return NumbaModel(config, seed)
