@@ -23,7 +23,8 @@ from numba import njit
 
 from stochmem.config import DeviceParams, NetworkConfig
 from stochmem.data import load_split, resolve_data_dir
-from stochmem_numba.philox import normal, philox, popcount64
+from stochmem_numba.normals import normal
+from stochmem_numba.philox import philox, popcount64
 from stochmem_numpy import kernels as numpy_kernels
 from stochmem_numpy.model import NumpyModel
 

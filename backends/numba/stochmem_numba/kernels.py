@@ -8,12 +8,11 @@ Every kernel computes what the reference function named in its docstring compute
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numba import njit, prange
 
-from stochmem_numba.philox import INV_2_32, TWO_PI, normal, philox, popcount64
+from stochmem_numba.normals import normal, normal_pair
+from stochmem_numba.philox import philox, popcount64
 
 TWO_POW_32 = 4294967296.0
 FULL = np.uint64(1 << 32)
@@ -149,8 +148,8 @@ def reset(weights: np.ndarray, g_plus: np.ndarray, g_minus: np.ndarray, sigma: f
           dw_min: float, k0: np.uint64, k1: np.uint64, step: np.uint64, layer: np.uint64) -> None:
     """[SPEC 4.5] The twin of :func:`stochmem.device.reset_pair` for every synapse of a crossbar.
 
-    Synapses 2b and 2b+1 take the cosine and sine normals of one Philox block ([SPEC 2.5]): the block, the
-    logarithm and both angles are computed once for the pair, at its even member.
+    Synapses 2b and 2b+1 take the cosine and sine normals of one Philox block ([SPEC 2.5]): the pair is
+    computed once, at its even member.
     """
     width = weights.shape[1]
     for j in prange(weights.shape[0]):
@@ -161,14 +160,8 @@ def reset(weights: np.ndarray, g_plus: np.ndarray, g_minus: np.ndarray, sigma: f
             eps = 0.0
             if sigma != 0.0:
                 if m % 2 == 0 or i == 0:
-                    b = philox(np.uint64(m >> 1), step, layer, RESET_NOISE, k0, k1)
-                    radius = math.sqrt(-2.0 * math.log((float(b[0]) + 1.0) * INV_2_32))
-                    angle = TWO_PI * (float(b[1]) * INV_2_32)
-                    if m % 2 == 0:
-                        eps = radius * math.cos(angle)
-                        spare = radius * math.sin(angle)
-                    else:
-                        eps = radius * math.sin(angle)
+                    cos_n, sin_n = normal_pair(np.uint64(m >> 1), step, layer, RESET_NOISE, k0, k1)
+                    eps, spare = (cos_n, sin_n) if m % 2 == 0 else (sin_n, 0.0)
                 else:
                     eps = spare
             if d == 0.0:

@@ -1,4 +1,5 @@
-"""Philox4x32-10 [SPEC 2.1] and Box--Muller [SPEC 2.5] as numba scalar functions, inlined into the kernels.
+"""Philox4x32-10 [SPEC 2.1] and popcount as numba scalar functions, inlined into the kernels (the normals of
+[SPEC 2.5] are in :mod:`stochmem_numba.normals`).
 
 All arithmetic is on ``np.uint64`` so numba never mixes signed and unsigned integers (which would promote to
 float). Bit-identical to :mod:`stochmem.philox`.
@@ -50,18 +51,6 @@ def word(k0: np.uint64, k1: np.uint64, step: np.uint64, c2: np.uint64, site: np.
     if lane == 2:
         return b[2]
     return b[3]
-
-
-@njit(cache=True, inline="always")
-def normal(k0: np.uint64, k1: np.uint64, step: np.uint64, c2: np.uint64, site: np.uint64, index: np.int64
-           ) -> float:
-    """[SPEC 2.5] Normal ``index`` of the draw: Box--Muller on words 0 and 1 of block index // 2."""
-    b = philox(np.uint64(index >> 1), step, c2, site, k0, k1)
-    radius = math.sqrt(-2.0 * math.log((float(b[0]) + 1.0) * INV_2_32))
-    angle = TWO_PI * (float(b[1]) * INV_2_32)
-    if index & 1:
-        return radius * math.sin(angle)
-    return radius * math.cos(angle)
 
 
 @njit(cache=True, inline="always")

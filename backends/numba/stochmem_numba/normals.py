@@ -1,0 +1,132 @@
+# mypy: disable-error-code="no-untyped-def,attr-defined,call-arg,var-annotated"
+# (numba's intrinsic decorator and types are untyped for mypy; the compiled signatures are what matter)
+"""Box--Muller normals [SPEC 2.5] without library calls.
+
+The reference computes ``sqrt(-2 ln u1) * (cos, sin)(2 pi u2)`` with the C library's ``log``, ``cos`` and
+``sin``. Those three calls were the larger part of a memristive training step (a reset draws a normal for every
+synapse). Here the same formula is evaluated with +, *, /, sqrt, floor and bit casts alone, which costs about half
+as much (``benchmarks/machine_limit.py`` times a normal) and has no call or data-dependent branch in it:
+
+- ``ln x`` for x = (w + 1) / 2**32: split x = 2**k m with m in [sqrt(1/2), sqrt(2)) (exponent read from the bits),
+  then ln m = 2 atanh(s), s = (m - 1) / (m + 1), |s| <= 0.172, by its series to s**23 (truncation < 1e-18);
+  k ln 2 with ln 2 in two parts (fdlibm's split), so the sum is accurate to a few ulp.
+- ``cos``/``sin`` of the same angle a = 2 pi u2 as the reference: q = round(a / (pi/2)) and the remainder
+  r = a - q pi/2 with pi/2 in two parts (Cody--Waite; q <= 4), Taylor series on |r| <= pi/4 to r**17 and
+  r**18 (truncation < 1e-19), then the quadrant's sign and swap by selection.
+
+Both agree with the C library to a few units in the last place; [SPEC 2.5] and [SPEC 6.1] allow exactly that
+freedom ("the last-ulp freedom of ln, cos, sin"), and ``tests/test_numba_normals.py`` bounds the difference.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from llvmlite import ir
+from numba import njit, types
+from numba.extending import intrinsic
+
+from stochmem_numba.philox import INV_2_32, TWO_PI, philox
+
+LN2_HI = 6.93147180369123816490e-01  # fdlibm: ln 2 with its low 32 bits zero, so k * LN2_HI is exact
+LN2_LO = 1.90821492927058770002e-10
+HALF_PI_HI = 1.57079632673412561417e00  # fdlibm: pi/2 to 33 bits, so q * HALF_PI_HI is exact for q <= 4
+HALF_PI_LO = 6.07710050650619224932e-11  # pi/2 - HALF_PI_HI
+TWO_OVER_PI = 2.0 / math.pi
+SQRT_2 = math.sqrt(2.0)
+ATANH_TERMS = tuple(1.0 / (2 * k + 1) for k in range(12))  # atanh s = s (1 + s^2/3 + s^4/5 + ...)
+SIN_TERMS = tuple((-1.0) ** k / math.factorial(2 * k + 1) for k in range(9))
+COS_TERMS = tuple((-1.0) ** k / math.factorial(2 * k) for k in range(10))
+MANTISSA = np.int64(0x000FFFFFFFFFFFFF)
+EXPONENT_ONE = np.int64(0x3FF0000000000000)
+TWO_52_BITS = np.int64(0x4330000000000000)  # the bits of 2**52: OR-ing an integer < 2**52 into them adds it
+TWO_52 = 4503599627370496.0
+
+
+@intrinsic
+def float_bits(typingctx, value):
+    """The IEEE-754 bits of a float64, as an int64 (a bit cast, no conversion)."""
+    if not isinstance(value, types.Float) or value.bitwidth != 64:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(64))
+
+    return types.int64(types.float64), codegen
+
+
+@intrinsic
+def bits_float(typingctx, value):
+    """The float64 whose IEEE-754 bits are ``value`` (the inverse of :func:`float_bits`)."""
+    if not isinstance(value, types.Integer) or value.bitwidth != 64:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.DoubleType())
+
+    return types.float64(types.int64), codegen
+
+
+@njit(cache=True, inline="always")
+def polynomial(terms: tuple[float, ...], z: float) -> float:
+    """terms[0] + terms[1] z + terms[2] z**2 + ... (Horner)."""
+    total = terms[-1]
+    for k in range(len(terms) - 2, -1, -1):
+        total = total * z + terms[k]
+    return total
+
+
+@njit(cache=True, inline="always")
+def small_float(value: np.int64) -> float:
+    """float(value) for 0 <= value < 2**52, exactly, by bit arithmetic (AVX2 has no vector int64 -> float64)."""
+    return bits_float(value | TWO_52_BITS) - TWO_52
+
+
+@njit(cache=True, inline="always")
+def log_of_word(word: np.uint64) -> float:
+    """ln((word + 1) / 2**32) for a 32-bit word: [SPEC 2.5]'s ln u1, without a library call."""
+    x = (small_float(np.int64(word)) + 1.0) * INV_2_32
+    bits = float_bits(x)
+    k = small_float(bits >> np.int64(52)) - 1023.0
+    m = bits_float((bits & MANTISSA) | EXPONENT_ONE)  # x = 2**k m, m in [1, 2)
+    above = m > SQRT_2
+    m = m * 0.5 if above else m
+    k = k + 1.0 if above else k
+    s = (m - 1.0) / (m + 1.0)
+    log_m = 2.0 * s * polynomial(ATANH_TERMS, s * s)
+    return k * LN2_HI + (k * LN2_LO + log_m)
+
+
+@njit(cache=True, inline="always")
+def cos_sin_of_turn(word: np.uint64) -> tuple[float, float]:
+    """(cos a, sin a) for a = 2 pi word / 2**32, the angle of [SPEC 2.5], without a library call."""
+    a = TWO_PI * (small_float(np.int64(word)) * INV_2_32)
+    q = math.floor(a * TWO_OVER_PI + 0.5)  # 0 .. 4; quadrant 4 is quadrant 0
+    r = (a - q * HALF_PI_HI) - q * HALF_PI_LO
+    z = r * r
+    sin_r = r * polynomial(SIN_TERMS, z)
+    cos_r = polynomial(COS_TERMS, z)
+    odd = q == 1.0 or q == 3.0  # sine and cosine swap places
+    negate_cos = q == 1.0 or q == 2.0
+    negate_sin = q == 2.0 or q == 3.0
+    cos_a = sin_r if odd else cos_r
+    sin_a = cos_r if odd else sin_r
+    return -cos_a if negate_cos else cos_a, -sin_a if negate_sin else sin_a
+
+
+@njit(cache=True, inline="always")
+def normal_pair(block: np.uint64, step: np.uint64, c2: np.uint64, site: np.uint64, k0: np.uint64,
+                k1: np.uint64) -> tuple[float, float]:
+    """[SPEC 2.5] Normals 2 block and 2 block + 1 of the draw: the cosine and the sine of one Box--Muller pair."""
+    b = philox(block, step, c2, site, k0, k1)
+    radius = math.sqrt(-2.0 * log_of_word(b[0]))
+    cos_a, sin_a = cos_sin_of_turn(b[1])
+    return radius * cos_a, radius * sin_a
+
+
+@njit(cache=True, inline="always")
+def normal(k0: np.uint64, k1: np.uint64, step: np.uint64, c2: np.uint64, site: np.uint64, index: np.int64) -> float:
+    """[SPEC 2.5] Normal ``index`` of the draw."""
+    cos_n, sin_n = normal_pair(np.uint64(index >> 1), step, c2, site, k0, k1)
+    return sin_n if index & 1 else cos_n
