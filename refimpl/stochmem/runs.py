@@ -6,6 +6,7 @@ backend). :func:`execute` trains it, optionally writing a run directory with che
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from collections.abc import Callable
@@ -186,6 +187,8 @@ def execute(spec: RunSpec, run_dir: Path | None = None, data_dir: str | None = N
     tell(f"stochmem {__version__}: {describe(spec)}; {len(train_set)} training and {len(test_set)} test images "
          f"({spec.data}); seed {spec.seed}; backend {backend.name} {backend.version}"
          + (f"; resuming at epoch {state.epoch + 1}, image {state.position}" if resume else ""))
+    if resume:  # versions.json describes the start; a resumed part may run other code (equal up to rounding)
+        tell(f"resumed with {json.dumps(rundir.versions(backend.name, backend.version), sort_keys=True)}")
     start = time.perf_counter()
 
     def report(result: EpochResult) -> None:
