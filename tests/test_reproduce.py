@@ -39,6 +39,22 @@ def test_each_experiment_runs_end_to_end_in_reduced_form(name, tmp_path, mnist_p
         assert memristive["noisy"]["100"]["paper_drop"] == 9.2
 
 
+def test_a_run_two_experiments_share_is_trained_once(tmp_path, mnist_path):
+    common = [*SMALL, "--out", str(tmp_path), "--data-dir", str(mnist_path), "--quiet"]
+    assert cli.main(["reproduce", "fig3", "fig4", *common]) == 0
+    assert cli.main(["reproduce", "fig5", *common]) == 0
+    assert (tmp_path / "fig5" / "float").resolve() == (tmp_path / "fig3" / "float").resolve()
+    assert (tmp_path / "fig5" / "memristive").resolve() == (tmp_path / "fig4" / "sigma_0.1B").resolve()
+    rows = {f"{name}/{row['label']}": row
+            for name in ("fig3", "fig4", "fig5") for row in summary(tmp_path, name)["runs"]}
+    assert rows["fig5/float"]["test_accuracy"] == rows["fig3/float"]["test_accuracy"]
+    assert rows["fig5/memristive"]["test_accuracy"] == rows["fig4/sigma=0.1B"]["test_accuracy"]
+    other = [*SMALL, "--out", str(tmp_path / "other"), "--data-dir", str(mnist_path), "--quiet"]
+    assert cli.main(["reproduce", "fig3", *other]) == 0
+    assert cli.main(["reproduce", "fig5", *other, "--set", "lr=0.2"]) == 0
+    assert not (tmp_path / "other" / "fig5" / "float").is_symlink()  # another learning rate: trained anew
+
+
 def test_sweep_result_does_not_depend_on_the_number_of_workers(tmp_path, mnist_path):
     results = []
     for workers in (1, 2):

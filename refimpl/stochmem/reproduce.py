@@ -157,6 +157,29 @@ def _run_task(task: dict[str, Any]) -> dict[str, Any]:
     return {"label": task["label"], "results": [asdict(r) for r in results], "evaluations": evaluations}
 
 
+def shared_run_dir(out: Path, run_dir: Path, spec: RunSpec) -> Path:
+    """``run_dir``, made a link to an identical run of another experiment under ``out`` when there is one.
+
+    Fig. 5 trains the float baseline of Fig. 3 and the sigma = 0.1B network of Fig. 4 again: same configuration,
+    same seed, hence the same result ([SPEC 2.2]). Linking trains it once; the experiments run one after another,
+    so the second finds the run finished (or extends it, when it is shorter) and only evaluates it.
+    """
+    if run_dir.exists() or run_dir.is_symlink():
+        return run_dir
+    for config in sorted(out.glob("*/*/config.json")):
+        other = config.parent
+        if other.parent == run_dir.parent or other.is_symlink():
+            continue
+        try:
+            same = RunSpec.from_json(rundir.read_config(other)["arguments"]) == spec
+        except (ConfigError, rundir.RunDirError, KeyError, TypeError):
+            continue  # not a run this version can read: never share it
+        if same:
+            run_dir.symlink_to(os.path.relpath(other, run_dir.parent), target_is_directory=True)
+            return run_dir
+    return run_dir
+
+
 def run_experiment(experiment: Experiment, out: Path, data_dir: str | None, workers: int = 1,
                    say: Callable[[str], None] = print) -> dict[str, Any]:
     """Run every run of ``experiment`` under ``out/<name>/``; write and return the summary."""
@@ -164,7 +187,8 @@ def run_experiment(experiment: Experiment, out: Path, data_dir: str | None, work
         raise ConfigError(f"--workers = {workers} is invalid: expected an integer >= 1")
     base = out / experiment.name
     base.mkdir(parents=True, exist_ok=True)
-    tasks = [{"label": run.label, "spec": run.spec.to_json(), "run_dir": str(base / slug(run.label)),
+    tasks = [{"label": run.label, "spec": run.spec.to_json(),
+              "run_dir": str(shared_run_dir(out, base / slug(run.label), run.spec)),
               "data_dir": data_dir, "read_bl": list(run.read_bl), "variances": list(experiment.noise_variances),
               "repeats": experiment.repeats, "single_thread": workers > 1} for run in experiment.runs]
     say(f"{experiment.name}: {experiment.title}; {len(tasks)} runs, {workers} worker(s), into {base}")
