@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from stochmem_numba.normals import normal, normal_pair
+from stochmem_numba.normals import fill_normals, normal, normal_pair
 from stochmem_numba.philox import philox, popcount64
 
 TWO_POW_32 = 4294967296.0
@@ -116,25 +116,33 @@ def update_memristive(weights: np.ndarray, g_plus: np.ndarray, g_minus: np.ndarr
                       k0: np.uint64, k1: np.uint64, step: np.uint64, layer: np.uint64) -> None:
     """[SPEC 3.8, 4.3, 4.4] Count coincidences and program the device in the update's direction, fused.
 
-    The twin of :func:`stochmem.network.update_layer` with :func:`stochmem.device.program`.
+    The twin of :func:`stochmem.network.update_layer` with :func:`stochmem.device.program`. Per column: count the
+    coincidences of every live row, draw the noise of the synapses that fire in one vectorisable loop
+    (:func:`event_normals`), then program them.
     """
     width = weights.shape[1]
     for t in prange(live_columns.size):
         j = live_columns[t]
+        firing = np.empty(live_rows.size, dtype=np.int64)
+        counts = np.empty(live_rows.size, dtype=np.int64)
+        n_firing = 0
         for s in range(live_rows.size):
-            i = live_rows[s]
-            n = coincidences(rows, i, columns, j)
-            if n == 0:
-                continue
-            m = j * width + i
-            if sigma == 0.0:
-                increment = float(n)
-            elif pulse_mode:
+            n = coincidences(rows, live_rows[s], columns, j)
+            if n:
+                firing[n_firing], counts[n_firing] = live_rows[s], n
+                n_firing += 1
+        eps = np.zeros(n_firing)
+        if sigma != 0.0 and not pulse_mode:
+            event_normals(j * width, firing[:n_firing], k0, k1, step, layer, eps)
+        for f in range(n_firing):
+            i, n = firing[f], counts[f]
+            if pulse_mode and sigma != 0.0:
+                m = j * width + i
                 increment = 0.0
                 for k in range(n):
                     increment += 1.0 + sigma * normal(k0, k1, step, layer, PROGRAM_NOISE, m * bit_length + k)
             else:
-                increment = n + sigma * normal(k0, k1, step, layer, PROGRAM_NOISE, m)
+                increment = n + sigma * eps[f]
             increment = max(increment, 0.0)
             if falling[j]:
                 g_minus[j, i] = min(max(g_minus[j, i] + increment, 0.0), top)
@@ -143,31 +151,35 @@ def update_memristive(weights: np.ndarray, g_plus: np.ndarray, g_minus: np.ndarr
             weights[j, i] = dw_min * (g_plus[j, i] - g_minus[j, i])
 
 
+@njit(cache=True, error_model="numpy")
+def event_normals(row_start: int, firing: np.ndarray, k0: np.uint64, k1: np.uint64, step: np.uint64,
+                  layer: np.uint64, out: np.ndarray) -> None:
+    """[SPEC 4.3] out[f] = normal m of (PROGRAM_NOISE, step, layer), m = row_start + firing[f]: one branch-free
+    loop that LLVM vectorises (NumPy's error model: no zero check on the logarithm's division)."""
+    for f in range(firing.size):
+        m = row_start + firing[f]
+        cosine, sine = normal_pair(np.uint64(m >> 1), step, layer, PROGRAM_NOISE, k0, k1)
+        out[f] = sine if m & 1 else cosine
+
+
 @njit(cache=True, parallel=True)
 def reset(weights: np.ndarray, g_plus: np.ndarray, g_minus: np.ndarray, sigma: float, top: float,
           dw_min: float, k0: np.uint64, k1: np.uint64, step: np.uint64, layer: np.uint64) -> None:
     """[SPEC 4.5] The twin of :func:`stochmem.device.reset_pair` for every synapse of a crossbar.
 
-    Synapses 2b and 2b+1 take the cosine and sine normals of one Philox block ([SPEC 2.5]): the pair is
-    computed once, at its even member.
+    Each row first draws the normals of its synapses in one vectorised loop (:func:`fill_normals`), then programs.
     """
     width = weights.shape[1]
     for j in prange(weights.shape[0]):
-        spare = 0.0  # the sine normal of the current block, for the odd synapse that follows
+        eps = np.zeros(width)
+        if sigma != 0.0:
+            fill_normals(np.int64(j * width), step, layer, RESET_NOISE, k0, k1, eps)
         for i in range(width):
             d = g_plus[j, i] - g_minus[j, i]
-            m = j * width + i
-            eps = 0.0
-            if sigma != 0.0:
-                if m % 2 == 0 or i == 0:
-                    cos_n, sin_n = normal_pair(np.uint64(m >> 1), step, layer, RESET_NOISE, k0, k1)
-                    eps, spare = (cos_n, sin_n) if m % 2 == 0 else (sin_n, 0.0)
-                else:
-                    eps = spare
             if d == 0.0:
                 g_plus[j, i], g_minus[j, i], weights[j, i] = 0.0, 0.0, 0.0
                 continue
-            level = min(max(abs(d) + sigma * eps, 0.0), top)
+            level = min(max(abs(d) + sigma * eps[i], 0.0), top)
             if d > 0.0:
                 g_plus[j, i], g_minus[j, i] = level, 0.0
             else:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -11,6 +12,8 @@ from stochmem.network import StepResult, update_gain
 from stochmem_numba import step as kernels
 from stochmem_numpy.kernels import F64
 from stochmem_numpy.model import NumpyModel
+
+T = TypeVar("T")
 
 
 def seed_key(seed: int) -> tuple[np.uint64, np.uint64]:
@@ -23,11 +26,16 @@ def update_crossbar(weights: F64, g_plus: F64 | None, g_minus: F64 | None, confi
     """[SPEC 3.7, 3.8, 4.3] One crossbar's update through the compiled kernel training uses, in place."""
     gain, dw_min = update_gain(eta, config) if config.kind != "float" else (0.0, 0.0)
     params = config.device
-    kernels.crossbar_update(kernels.KIND_CODES[config.kind], weights,
+    kernels.quietly(kernels.crossbar_update, kernels.KIND_CODES[config.kind], weights,
                             weights if g_plus is None else g_plus, weights if g_minus is None else g_minus,
                             inputs, deltas, eta, gain, dw_min, config.bit_length, params.sigma,
                             params.noise_mode == "pulse", float(params.top_level), *seed_key(seed), np.uint64(step),
                             index)
+
+
+def direct(kernel: Callable[..., T], *args: Any) -> T:
+    """Call ``kernel`` (once it is compiled: see :func:`stochmem_numba.step.quietly`)."""
+    return kernel(*args)
 
 
 class NumbaModel(NumpyModel):
@@ -39,6 +47,7 @@ class NumbaModel(NumpyModel):
         self.kind = kernels.KIND_CODES[config.kind]
         self.sizes = np.array(config.sizes, dtype=np.int64)
         self.key = seed_key(seed)
+        self.train_kernel = self.predict_kernel = kernels.quietly  # until each has been called (and compiled) once
 
     def train_step(self, image: Sequence[float], label: int, step: int, eta: float) -> StepResult:
         """[SPEC 3.5]"""
@@ -46,16 +55,19 @@ class NumbaModel(NumpyModel):
         gain, dw_min = update_gain(eta, config) if config.kind != "float" else (0.0, 0.0)
         weights = tuple(self.weights)
         memristive = config.kind == "memristive"
-        loss, prediction = kernels.train_step(
-            self.kind, weights, tuple(self.g_plus) if memristive else weights,
+        loss, prediction = self.train_kernel(
+            kernels.train_step, self.kind, weights, tuple(self.g_plus) if memristive else weights,
             tuple(self.g_minus) if memristive else weights, self.sizes, np.asarray(image, dtype=np.float64), label,
             step, eta, gain, dw_min, config.bit_length, params.sigma, params.noise_mode == "pulse",
             float(params.top_level), params.reset_every, *self.key)
+        self.train_kernel = direct
         return StepResult(loss, prediction)
 
     def predict(self, image: Sequence[float], image_index: int, repeat: int = 0,
                 bit_length: int | None = None) -> int:
         """[SPEC 3.9]"""
-        return int(kernels.predict(self.kind != kernels.KIND_FLOAT, tuple(self.weights), self.sizes,
-                                   np.asarray(image, dtype=np.float64), image_index, repeat,
-                                   bit_length or self.config.bit_length, *self.key))
+        prediction = self.predict_kernel(kernels.predict, self.kind != kernels.KIND_FLOAT, tuple(self.weights),
+                                         self.sizes, np.asarray(image, dtype=np.float64), image_index, repeat,
+                                         bit_length or self.config.bit_length, *self.key)
+        self.predict_kernel = direct
+        return int(prediction)

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import numpy as np
 from numba import njit
@@ -36,8 +38,16 @@ from stochmem_numba.kernels import (
     update_stochastic,
 )
 
-warnings.filterwarnings("ignore", category=NumbaPerformanceWarning,
-                        message="(?s).*The keyword argument 'parallel=True' was specified but no transformation")
+T = TypeVar("T")
+NOTHING_PARALLELISED = "(?s).*The keyword argument 'parallel=True' was specified but no transformation"
+
+
+def quietly(kernel: Callable[..., T], *args: Any) -> T:
+    """Call ``kernel``, without numba's warning that nothing in it was parallelised (true here, on purpose) if the
+    call compiles it. A module-level filter is not enough: imported inside a test, it ends with that test."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=NumbaPerformanceWarning, message=NOTHING_PARALLELISED)
+        return kernel(*args)
 
 KIND_FLOAT, KIND_STOCHASTIC, KIND_MEMRISTIVE = 0, 1, 2
 KIND_CODES = {"float": KIND_FLOAT, "stochastic": KIND_STOCHASTIC, "memristive": KIND_MEMRISTIVE}
