@@ -6,7 +6,8 @@ single-core costs of each operation.
 1. Counts, over real MNIST training images with the NumPy model (exact, so the counts are the numba backend's
    too): Philox words for streams, AND/popcount pairs that can coincide, programming events (one normal each),
    reset normals per image, multiply-adds of the dense passes.
-2. Costs, each timed single-threaded in a tight compiled loop: a Philox word, a Box--Muller normal, an
+2. Costs, each timed single-threaded in a tight compiled loop: a Philox word, a Box--Muller normal (in the
+   vectorised loops the kernels use: every synapse of a row for a reset, scattered synapses for events), an
    AND/popcount with its weight update, a multiply-add (NumPy's BLAS matrix-vector product).
 3. The sum is a lower bound on the time of one image on one core (no glue, no memory stalls beyond the
    loops'); divided by two it bounds a perfect two-core run.
@@ -23,7 +24,8 @@ from numba import njit
 
 from stochmem.config import DeviceParams, NetworkConfig
 from stochmem.data import load_split, resolve_data_dir
-from stochmem_numba.normals import normal
+from stochmem_numba.kernels import event_normals
+from stochmem_numba.normals import fill_normals
 from stochmem_numba.philox import philox, popcount64
 from stochmem_numpy import kernels as numpy_kernels
 from stochmem_numpy.model import NumpyModel
@@ -75,14 +77,6 @@ def _words(n: int) -> np.uint64:
 
 
 @njit(cache=True)
-def _normals(n: int) -> float:
-    acc = 0.0
-    for m in range(n):
-        acc += normal(np.uint64(4), np.uint64(5), np.uint64(1), np.uint64(2), np.uint64(7), m)
-    return acc
-
-
-@njit(cache=True)
 def _pairs(rows: np.ndarray, columns: np.ndarray, weights: np.ndarray) -> None:
     for j in range(columns.size):
         for i in range(rows.size):
@@ -103,6 +97,9 @@ def per_operation_ns() -> dict[str, float]:
     columns = rng.integers(0, 2**10, 256, dtype=np.uint64)
     weights = np.zeros((256, 785))
     matrix, vector = rng.random((256, 785)), rng.random(785)
+    key = (np.uint64(4), np.uint64(5), np.uint64(1), np.uint64(2))  # Philox key, step, layer
+    firing = np.sort(rng.choice(2_000_000, 1_000_000, replace=False))  # scattered synapses, as events are
+    events, reset = np.empty(firing.size), np.empty(1_000_000)
 
     def matvec() -> None:
         for _ in range(1000):
@@ -111,8 +108,9 @@ def per_operation_ns() -> dict[str, float]:
     return {
         "Philox words": timed(lambda: _words(4_000_000), 4_000_000),
         "AND/popcount pairs": timed(lambda: [_pairs(rows, columns, weights) for _ in range(20)], 20 * 785 * 256),
-        "normals (events)": timed(lambda: _normals(1_000_000), 1_000_000),
-        "normals (reset)": timed(lambda: _normals(1_000_000), 1_000_000) / 2,  # pairs share a block and a log
+        "normals (events)": timed(lambda: event_normals(0, firing, *key, events), firing.size),
+        "normals (reset)": timed(lambda: fill_normals(np.int64(0), key[2], key[3], np.uint64(8), key[0], key[1],
+                                                      reset), reset.size),
         "multiply-adds": timed(matvec, 1000 * 256 * 785),
     }
 
