@@ -39,6 +39,18 @@ def test_each_experiment_runs_end_to_end_in_reduced_form(name, tmp_path, mnist_p
         assert memristive["noisy"]["100"]["paper_drop"] == 9.2
 
 
+def test_progress_reaches_the_terminal_from_every_worker(tmp_path, mnist_path, capsys):
+    args = ["reproduce", "fig5", *SMALL, "--out", str(tmp_path), "--data-dir", str(mnist_path), "--workers", "2"]
+    assert cli.main(args) == 0
+    out = capsys.readouterr().out
+    assert "fig5/float: epoch 1/1: lr 0.1" in out and "fig5/memristive: epoch 1/1: lr 0.1" in out
+    assert "fig5/memristive: evaluating on noisy inputs [0.0, 0.01, 0.1, 0.2], read with BL=100" in out
+    assert cli.main(args) == 0
+    assert "fig5/float: trained earlier (1 epochs)" in capsys.readouterr().out
+    assert cli.main([*args, "--quiet"]) == 0
+    assert capsys.readouterr().out.strip() == str(tmp_path / "fig5" / "summary.md")
+
+
 def test_a_run_two_experiments_share_is_trained_once(tmp_path, mnist_path):
     common = [*SMALL, "--out", str(tmp_path), "--data-dir", str(mnist_path), "--quiet"]
     assert cli.main(["reproduce", "fig3", "fig4", *common]) == 0

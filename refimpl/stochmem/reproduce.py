@@ -9,14 +9,16 @@ it stopped, and the result of a run does not depend on how many worker processes
 from __future__ import annotations
 
 import os
+import threading
 import tomllib
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, fields
+from functools import partial
 from importlib import resources
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from stochmem import rundir
 from stochmem.config import ConfigError
@@ -137,24 +139,43 @@ def slug(label: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in label)
 
 
-def _run_task(task: dict[str, Any]) -> dict[str, Any]:
-    """Train (or resume, or skip if finished) one run, then its noisy-input evaluation; in a worker process."""
+class Messages(Protocol):
+    """Where a run reports its progress: a queue shared with the parent process, or anything with ``put``."""
+
+    def put(self, item: str | None) -> None: ...
+
+
+def _run_task(task: dict[str, Any], messages: Messages | None = None) -> dict[str, Any]:
+    """Train (or resume, or skip if finished) one run, then its noisy-input evaluation; in a worker process.
+
+    Each line the run logs (its start, every epoch, its end) goes to ``messages``, prefixed with its label."""
     if task["single_thread"]:
         os.environ.setdefault("NUMBA_NUM_THREADS", "1")  # workers share the cores: no nested parallelism
     spec = RunSpec.from_json(task["spec"])
     run_dir = Path(task["run_dir"])
+    say = quiet if messages is None else lambda text: messages.put(f"{task['experiment']}/{task['label']}: {text}")
     if (run_dir / "checkpoint.json").is_file():  # an interrupted run continues; a shorter one is extended
         state = prepare_resume(run_dir, spec)
+        if state.epoch >= spec.epochs:
+            say(f"trained earlier ({state.epoch} epochs)")
         results = state.results if state.epoch >= spec.epochs else execute(
-            spec, run_dir, task["data_dir"], resume=True, say=quiet)
+            spec, run_dir, task["data_dir"], resume=True, say=say)
     else:
-        results = execute(spec, run_dir, task["data_dir"], say=quiet)
+        results = execute(spec, run_dir, task["data_dir"], say=say)
     evaluations: dict[str, Any] = {}
     for bit_length in task["read_bl"]:
+        say(f"evaluating on noisy inputs {task['variances']}, read with BL={bit_length or spec.bl}, "
+            f"{task['repeats']} repeats")
         evaluations[str(bit_length)], _state = evaluate_checkpoint(run_dir, spec, task["data_dir"],
                                                                    task["variances"], bit_length or None,
                                                                    task["repeats"])
     return {"label": task["label"], "results": [asdict(r) for r in results], "evaluations": evaluations}
+
+
+def _relay(messages: Messages, say: Callable[[str], None]) -> None:
+    """Pass the runs' progress lines to ``say`` as they come, until ``None``."""
+    while (line := messages.get()) is not None:  # type: ignore[attr-defined]
+        say(f"  {line}")
 
 
 def shared_run_dir(out: Path, run_dir: Path, spec: RunSpec) -> Path:
@@ -187,19 +208,25 @@ def run_experiment(experiment: Experiment, out: Path, data_dir: str | None, work
         raise ConfigError(f"--workers = {workers} is invalid: expected an integer >= 1")
     base = out / experiment.name
     base.mkdir(parents=True, exist_ok=True)
-    tasks = [{"label": run.label, "spec": run.spec.to_json(),
+    tasks = [{"label": run.label, "experiment": experiment.name, "spec": run.spec.to_json(),
               "run_dir": str(shared_run_dir(out, base / slug(run.label), run.spec)),
               "data_dir": data_dir, "read_bl": list(run.read_bl), "variances": list(experiment.noise_variances),
               "repeats": experiment.repeats, "single_thread": workers > 1} for run in experiment.runs]
     say(f"{experiment.name}: {experiment.title}; {len(tasks)} runs, {workers} worker(s), into {base}")
-    if workers == 1:
-        outcomes = []
-        for task in tasks:
-            outcomes.append(_run_task(task))
-            say(f"  done {task['label']}")
-    else:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-            outcomes = list(pool.map(_run_task, tasks))
+    context = get_context("spawn")
+    with context.Manager() as manager:
+        messages = manager.Queue()
+        relay = threading.Thread(target=_relay, args=(messages, say), daemon=True)
+        relay.start()
+        try:
+            if workers == 1:
+                outcomes = [_run_task(task, messages) for task in tasks]
+            else:
+                with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+                    outcomes = list(pool.map(partial(_run_task, messages=messages), tasks))
+        finally:
+            messages.put(None)
+            relay.join()
     summary = summarise(experiment, outcomes)
     write_summary(base, experiment, summary)
     say(f"summary: {base / 'summary.md'}")
