@@ -239,7 +239,7 @@ def prepare_resume(run_dir: Path, spec: RunSpec) -> TrainingState:
 
 
 def image_reader(backend: Backend) -> ImageReader:
-    """The backend's faster exact twin of :meth:`Dataset.image` (optional ``read_image``), else that method."""
+    """The backend's faster exact twin of :meth:`stochmem.data.Dataset.image` (optional ``read_image``), else it."""
     read: ImageReader = getattr(backend, "read_image", Dataset.image)
     return read
 

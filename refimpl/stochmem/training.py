@@ -45,7 +45,7 @@ class TrainingState:
     results: list[EpochResult] = field(default_factory=list)  #: finished epochs
 
 
-#: How an engine gets image ``index`` of a data set as its inputs: :meth:`Dataset.image` (a list of pixel / 255),
+#: How an engine gets image ``index`` of a data set as its inputs: ``Dataset.image`` (a list of pixel / 255),
 #: or a backend's faster exact twin (``Backend.read_image``, optional), e.g. a NumPy array of the same floats.
 ImageReader = Callable[[Dataset, int], Sequence[float]]
 
