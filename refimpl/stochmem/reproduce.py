@@ -275,11 +275,12 @@ def write_summary(base: Path, experiment: Experiment, summary: dict[str, Any]) -
             cells = " | ".join(f"{m:.2f} ± {s:.2f}" for m, s in zip(data["mean"], data["std"]))
             paper_drop = f"{data['paper_drop']:.2f}" if data["paper_drop"] is not None else "–"
             lines.append(f"| {row['label']}, {reading} | {cells} | {data['drop']:.2f} | {paper_drop} |")
-    rundir.write_atomically(base / "summary.md", ("\n".join(lines) + "\n").encode())
     try:
         plot(base, experiment, summary)
+        lines += ["", f"![{experiment.name}]({experiment.name}.png)"]
     except ImportError:
         rundir.write_atomically(base / "PLOTS-MISSING.txt", b"install matplotlib to draw the figures\n")
+    rundir.write_atomically(base / "summary.md", ("\n".join(lines) + "\n").encode())
 
 
 def plot(base: Path, experiment: Experiment, summary: dict[str, Any]) -> None:
