@@ -144,6 +144,8 @@ class Messages(Protocol):
 
     def put(self, item: str | None) -> None: ...
 
+    def get(self) -> str | None: ...
+
 
 def _run_task(task: dict[str, Any], messages: Messages | None = None) -> dict[str, Any]:
     """Train (or resume, or skip if finished) one run, then its noisy-input evaluation; in a worker process.
@@ -174,7 +176,7 @@ def _run_task(task: dict[str, Any], messages: Messages | None = None) -> dict[st
 
 def _relay(messages: Messages, say: Callable[[str], None]) -> None:
     """Pass the runs' progress lines to ``say`` as they come, until ``None``."""
-    while (line := messages.get()) is not None:  # type: ignore[attr-defined]
+    while (line := messages.get()) is not None:
         say(f"  {line}")
 
 
