@@ -24,7 +24,7 @@ def parse_sizes(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(f"sizes must look like 784-256-128-10, got {text!r}") from None
 
 
-def add_data_dir(parser: argparse.ArgumentParser, what: str) -> None:
+def add_data_dir(parser: argparse.ArgumentParser | argparse._ArgumentGroup, what: str) -> None:
     """The --data-dir option, with where MNIST is looked for when it is not given."""
     parser.add_argument("--data-dir", default=None, help=f"{what} (default: ${DATA_DIR_ENV}, else the user cache)")
 
@@ -67,8 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--data", choices=DATA_SOURCES, default="mnist",
                      help="mnist: the MNIST files in --data-dir (checksums verified); embedded: the 5,000 digits of "
                           "the [embedded] extra; idx: your own data set in MNIST's file layout in --data-dir")
-    run.add_argument("--data-dir", default=None,
-                     help=f"folder with the MNIST files (default: ${DATA_DIR_ENV}, else the user cache)")
+    add_data_dir(run, "folder with the MNIST files, or your own data set for --data idx")
     run.add_argument("--quiet", action="store_true", help="print only the final accuracy")
     run.add_argument("--run-dir", default=None,
                      help="write the resolved config, metrics, versions, log and atomic checkpoints here")

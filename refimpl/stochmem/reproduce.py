@@ -160,8 +160,9 @@ def _run_task(task: dict[str, Any], messages: Messages | None = None) -> dict[st
         state = prepare_resume(run_dir, spec)
         if state.epoch >= spec.epochs:
             say(f"trained earlier ({state.epoch} epochs)")
-        results = state.results if state.epoch >= spec.epochs else execute(
-            spec, run_dir, task["data_dir"], resume=True, say=say)
+            results = state.results
+        else:
+            results = execute(spec, run_dir, task["data_dir"], resume=True, say=say)
     else:
         results = execute(spec, run_dir, task["data_dir"], say=say)
     evaluations: dict[str, Any] = {}

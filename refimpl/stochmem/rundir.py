@@ -131,23 +131,50 @@ def _current_npz(run_dir: Path) -> Path | None:
         return None
 
 
-def load_checkpoint(run_dir: Path) -> tuple[list[Layer], TrainingState]:
-    """The crossbars and training state of the run's checkpoint, validated (format, checksum, shapes)."""
-    import numpy as np
-
+def _checkpoint_document(run_dir: Path) -> dict[str, Any]:
+    """checkpoint.json of ``run_dir``, its format checked."""
     path = run_dir / "checkpoint.json"
     if not path.is_file():
         raise RunDirError(f"{path} not found: {run_dir} has no checkpoint to resume from")
     try:
-        document = json.loads(path.read_text())
-        if document.get("format") != FORMAT or document.get("version") != FORMAT_VERSION:
-            raise RunDirError(f"{path}: not a {FORMAT} version {FORMAT_VERSION} file")
+        document: dict[str, Any] = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise RunDirError(f"{path}: the checkpoint cannot be read ({type(error).__name__}: {error})") from error
+    if document.get("format") != FORMAT or document.get("version") != FORMAT_VERSION:
+        raise RunDirError(f"{path}: not a {FORMAT} version {FORMAT_VERSION} file")
+    return document
+
+
+def _state_of(document: dict[str, Any]) -> TrainingState:
+    saved = document["state"]
+    results = [EpochResult(**r) for r in saved["results"]]
+    return TrainingState(int(saved["epoch"]), int(saved["position"]), float(saved["loss_sum"]),
+                         int(saved["mistakes"]), results)
+
+
+def load_state(run_dir: Path) -> TrainingState:
+    """The training state of the run's checkpoint (its metadata only: the crossbars are not read)."""
+    document = _checkpoint_document(run_dir)
+    try:
+        return _state_of(document)
+    except (KeyError, TypeError, ValueError) as error:
+        raise RunDirError(f"{run_dir / 'checkpoint.json'}: the checkpoint cannot be read "
+                          f"({type(error).__name__}: {error})") from error
+
+
+def load_checkpoint(run_dir: Path) -> tuple[list[Layer], TrainingState]:
+    """The crossbars and training state of the run's checkpoint, validated (format, checksum, shapes)."""
+    import io
+
+    import numpy as np
+
+    path = run_dir / "checkpoint.json"
+    document = _checkpoint_document(run_dir)
+    try:
         npz = run_dir / str(document["arrays"])
         blob = npz.read_bytes()
         if hashlib.sha256(blob).hexdigest() != document["sha256"]:
             raise RunDirError(f"{npz}: SHA-256 does not match {path}; the checkpoint is corrupt")
-        import io
-
         with np.load(io.BytesIO(blob), allow_pickle=False) as arrays:
             layers = []
             for index in range(int(document["crossbars"])):
@@ -157,10 +184,7 @@ def load_checkpoint(run_dir: Path) -> tuple[list[Layer], TrainingState]:
                                         arrays[f"g_minus_{index}"].tolist()))
                 else:
                     layers.append(Layer(weights))
-        saved = document["state"]
-        results = [EpochResult(**r) for r in saved["results"]]
-        state = TrainingState(int(saved["epoch"]), int(saved["position"]), float(saved["loss_sum"]),
-                              int(saved["mistakes"]), results)
+        state = _state_of(document)
     except RunDirError:
         raise
     except (OSError, KeyError, TypeError, ValueError) as error:

@@ -220,17 +220,17 @@ def prepare_resume(run_dir: Path, spec: RunSpec) -> TrainingState:
     last checkpoint, ending bit-identical to a run asked for that many epochs from the start. Anything else that
     differs, or fewer epochs than are already finished, is refused (nothing is lost).
     """
-    saved = RunSpec.from_json(rundir.read_config(run_dir)["arguments"])
+    config = rundir.read_config(run_dir)
+    saved = RunSpec.from_json(config["arguments"])
     if replace(saved, epochs=spec.epochs) != spec:
         changed = sorted(k for k, v in spec.to_json().items() if saved.to_json()[k] != v and k != "epochs")
         raise ConfigError(f"{run_dir} holds a different run (it differs in {', '.join(changed)}); "
                           "choose another --out/--run-dir or delete it")
-    _layers, state = rundir.load_checkpoint(run_dir)
+    state = rundir.load_state(run_dir)  # the crossbars are read, and checked, by whoever trains or evaluates
     if spec.epochs < state.epoch:
         raise ConfigError(f"{run_dir} has already finished {state.epoch} epochs: ask for at least that many "
                           f"(epochs = {spec.epochs})")
     if spec.epochs != saved.epochs:
-        config = rundir.read_config(run_dir)
         config["arguments"] = spec.to_json()
         rundir.write_json(run_dir / "config.json", config)
         with (run_dir / "log.txt").open("a") as log:
@@ -270,10 +270,11 @@ def evaluate_checkpoint(run_dir: Path, spec: RunSpec, data_dir: str | None, vari
     layers, state = rundir.load_checkpoint(run_dir)
     model.load_layers(layers)
     reading = bit_length or spec.bl
+    noise = getattr(backend, "corrupt", corrupt)  # a backend may offer a faster exact twin of [SPEC 5.4]
+    read = image_reader(backend)
     rows = []
     for variance in variances:
-        noise = getattr(backend, "corrupt", corrupt)  # a backend may offer a faster exact twin of [SPEC 5.4]
-        accuracies = [evaluate(model, spec.seed, test_set, repeat, bit_length, variance, noise, image_reader(backend))
+        accuracies = [evaluate(model, spec.seed, test_set, repeat, bit_length, variance, noise, read)
                       for repeat in range(repeats)]
         rows.append({"noise_variance": variance, "bit_length": reading, "repeats": repeats,
                      "mean_accuracy": statistics.fmean(accuracies),
