@@ -120,14 +120,14 @@ def decoded_into(values: np.ndarray, bit_length: int, k0: np.uint64, k1: np.uint
 
 
 @njit(cache=True, parallel=True)
-def forward(weights: tuple[np.ndarray, ...], sizes: np.ndarray, image: np.ndarray, acts: np.ndarray,
-            streamed: bool, bit_length: int, k0: np.uint64, k1: np.uint64, step: np.uint64, aux: int,
-            site: np.uint64) -> np.ndarray:
-    """[SPEC 3.3, eq. 1] Fill ``acts`` with the input and every layer's output (softmax last); return the logits.
+def forward(weights: tuple[np.ndarray, ...], sizes: np.ndarray, offsets: np.ndarray, image: np.ndarray,
+            acts: np.ndarray, streamed: bool, bit_length: int, k0: np.uint64, k1: np.uint64, step: np.uint64,
+            aux: int, site: np.uint64) -> np.ndarray:
+    """[SPEC 3.3, eq. 1] Fill ``acts`` with the input and every layer's output (softmax last; layer l's at
+    ``offsets[l] = offsets_of(sizes)[l]``); return the logits.
 
     With ``streamed`` each crossbar reads its input as pulse streams (site, step, layer | aux << 8).
     """
-    offsets = offsets_of(sizes)
     copy_into(image, acts[: sizes[0]])
     last = sizes.size - 2
     logits = np.empty(sizes[last + 1])
@@ -151,11 +151,12 @@ def forward(weights: tuple[np.ndarray, ...], sizes: np.ndarray, image: np.ndarra
 
 
 @njit(cache=True, parallel=True)
-def backward(weights: tuple[np.ndarray, ...], sizes: np.ndarray, acts: np.ndarray, label: int, errors: np.ndarray,
-             streamed: bool, bit_length: int, k0: np.uint64, k1: np.uint64, step: np.uint64) -> None:
+def backward(weights: tuple[np.ndarray, ...], sizes: np.ndarray, act_offsets: np.ndarray, offsets: np.ndarray,
+             acts: np.ndarray, label: int, errors: np.ndarray, streamed: bool, bit_length: int, k0: np.uint64,
+             k1: np.uint64, step: np.uint64) -> None:
     """[SPEC 3.6, eq. 2] Fill ``errors`` with the error at the outputs of every crossbar (crossbar l's at
-    ``offsets_of(sizes[1:])[l]``); with ``streamed`` errors travel down as sign and magnitude streams."""
-    act_offsets, offsets = offsets_of(sizes), offsets_of(sizes[1:])
+    ``offsets[l] = offsets_of(sizes[1:])[l]``; ``acts`` as :func:`forward` left them, at ``act_offsets``); with
+    ``streamed`` errors travel down as sign and magnitude streams."""
     last = sizes.size - 2
     top = errors[offsets[last] : offsets[last + 1]]
     copy_into(acts[act_offsets[last + 1] : act_offsets[last + 2]], top)
@@ -228,8 +229,9 @@ def train_step(kind: int, weights: tuple[np.ndarray, ...], g_plus: tuple[np.ndar
     act_offsets, offsets = offsets_of(sizes), offsets_of(sizes[1:])
     acts = np.empty(act_offsets[-1])
     errors = np.empty(offsets[-1])
-    logits = forward(weights, sizes, image, acts, streamed, bit_length, k0, k1, counter, 0, FORWARD_STREAM)
-    backward(weights, sizes, acts, label, errors, streamed, bit_length, k0, k1, counter)
+    logits = forward(weights, sizes, act_offsets, image, acts, streamed, bit_length, k0, k1, counter, 0,
+                     FORWARD_STREAM)
+    backward(weights, sizes, act_offsets, offsets, acts, label, errors, streamed, bit_length, k0, k1, counter)
     for layer in range(sizes.size - 1):
         inputs = np.empty(sizes[layer] + 1)
         copy_into(acts[act_offsets[layer] : act_offsets[layer + 1]], inputs)
@@ -249,7 +251,8 @@ def train_step(kind: int, weights: tuple[np.ndarray, ...], g_plus: tuple[np.ndar
 def predict(streamed: bool, weights: tuple[np.ndarray, ...], sizes: np.ndarray, image: np.ndarray,
             image_index: int, repeat: int, bit_length: int, k0: np.uint64, k1: np.uint64) -> int:
     """[SPEC 3.9] The predicted class of test image ``image_index`` in evaluation repeat ``repeat``."""
-    acts = np.empty(offsets_of(sizes)[-1])
-    logits = forward(weights, sizes, image, acts, streamed, bit_length, k0, k1, np.uint64(image_index), repeat,
-                     EVAL_STREAM)
+    offsets = offsets_of(sizes)
+    acts = np.empty(offsets[-1])
+    logits = forward(weights, sizes, offsets, image, acts, streamed, bit_length, k0, k1, np.uint64(image_index),
+                     repeat, EVAL_STREAM)
     return first_maximum(logits)
