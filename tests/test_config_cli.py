@@ -51,9 +51,9 @@ def test_cli_help_reads_well():
         assert option in result.stdout
 
 
-def test_cli_train_small_run(mnist_path, capsys):
+def test_cli_train_small_run(data_args, capsys):
     code = cli.main(["train", "--kind", "memristive", "--sizes", "784-8-10", "--train-size", "30",
-                     "--test-size", "20", "--data-dir", str(mnist_path), "--sigma", "0.2"])
+                     "--test-size", "20", *data_args, "--sigma", "0.2"])
     out = capsys.readouterr().out
     assert code == 0 and "test accuracy" in out and "memristive network 784-8-10" in out
 
@@ -66,8 +66,8 @@ def test_cli_train_small_run(mnist_path, capsys):
     (["--epochs", "0"], "--epochs"),
     (["--train-size", "0"], "--train-size"),
 ])
-def test_cli_rejects_bad_values_with_a_clear_message(args, message, mnist_path, capsys):
-    code = cli.main(["train", "--data-dir", str(mnist_path), "--sizes", "784-4-10", *args])
+def test_cli_rejects_bad_values_with_a_clear_message(args, message, data_args, capsys):
+    code = cli.main(["train", *data_args, "--sizes", "784-4-10", *args])
     err = capsys.readouterr().err
     assert code == 2 and message in err and "Traceback" not in err
 

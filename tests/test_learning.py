@@ -17,12 +17,12 @@ FLOORS = {"float": 0.70, "stochastic": 0.60, "memristive": 0.55}
 
 
 @pytest.mark.parametrize("kind", ["float", "stochastic", "memristive"])
-def test_small_network_learns_real_digits(kind, mnist_train, mnist_test):
+def test_small_network_learns_real_digits(kind, train_digits, test_digits):
     config = NetworkConfig(kind=kind, sizes=(784, 32, 10), bit_length=10, lr=0.1,
                            device=DeviceParams(sigma=0.1))
     model = ReferenceModel(config, seed=1)
-    before = evaluate(model, 1, mnist_test.subset(0, TEST_IMAGES))
-    results = train(model, config, 1, mnist_train.subset(0, TRAIN_IMAGES), mnist_test.subset(0, TEST_IMAGES),
+    before = evaluate(model, 1, test_digits.subset(0, TEST_IMAGES))
+    results = train(model, config, 1, train_digits.subset(0, TRAIN_IMAGES), test_digits.subset(0, TEST_IMAGES),
                     epochs=1)
     accuracy = results[0].test_accuracy
     assert accuracy is not None
@@ -31,11 +31,11 @@ def test_small_network_learns_real_digits(kind, mnist_train, mnist_test):
     assert accuracy > before + 0.3
 
 
-def test_training_is_deterministic(mnist_train):
+def test_training_is_deterministic(train_digits):
     config = NetworkConfig(kind="memristive", sizes=(784, 8, 10), device=DeviceParams(sigma=0.3, reset_every=4))
     runs = []
     for _ in range(2):
         model = ReferenceModel(config, seed=9)
-        train(model, config, 9, mnist_train.subset(0, 20), None, epochs=2)
+        train(model, config, 9, train_digits.subset(0, 20), None, epochs=2)
         runs.append([layer.weights for layer in model.export_layers()])
     assert runs[0] == runs[1]

@@ -14,8 +14,8 @@ from stochmem.training import train
 # reaches 96.2 / 91.6 / 86.8 % (numba backend, same protocol). The floors sit a few points below the measurements.
 @pytest.mark.slow
 @pytest.mark.parametrize(("kind", "floor"), [("float", 0.72), ("stochastic", 0.60), ("memristive", 0.40)])
-def test_paper_network_learns_from_2000_images(kind, floor, mnist_train, mnist_test):
+def test_paper_network_learns_from_2000_images(kind, floor, train_digits, test_digits):
     config = NetworkConfig(kind=kind)
-    results = train(ReferenceModel(config, 1), config, 1, mnist_train.subset(0, 2000), mnist_test.subset(0, 1000),
+    results = train(ReferenceModel(config, 1), config, 1, train_digits.subset(0, 2000), test_digits.subset(0, 1000),
                     epochs=1)
     assert (results[0].test_accuracy or 0.0) >= floor

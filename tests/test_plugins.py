@@ -64,9 +64,9 @@ def test_backends_command_lists_versions_and_capabilities(capsys):
 
 
 @pytest.mark.parametrize("kind", ["float", "stochastic", "memristive"])
-def test_train_with_numpy_gives_the_reference_result(kind, mnist_path, capsys):
+def test_train_with_numpy_gives_the_reference_result(kind, data_args, capsys):
     args = ["train", "--kind", kind, "--sizes", "784-12-10", "--train-size", "60", "--test-size", "60",
-            "--data-dir", str(mnist_path), "--sigma", "0.3", "--reset-every", "7"]
+            *data_args, "--sigma", "0.3", "--reset-every", "7"]
     outputs = []
     for backend in ("reference", "numpy", "numba"):
         assert cli.main([*args, "--backend", backend]) == 0

@@ -19,8 +19,8 @@ def summary(out, name):
 
 
 @pytest.mark.parametrize("name", ["fig3", "fig4", "fig5"])
-def test_each_experiment_runs_end_to_end_in_reduced_form(name, tmp_path, mnist_path):
-    assert cli.main(["reproduce", name, *SMALL, "--out", str(tmp_path), "--data-dir", str(mnist_path),
+def test_each_experiment_runs_end_to_end_in_reduced_form(name, tmp_path, reproduce_data_args):
+    assert cli.main(["reproduce", name, *SMALL, "--out", str(tmp_path), *reproduce_data_args,
                      "--quiet"]) == 0
     result = summary(tmp_path, name)
     experiment = load_experiment(name)
@@ -39,8 +39,8 @@ def test_each_experiment_runs_end_to_end_in_reduced_form(name, tmp_path, mnist_p
         assert memristive["noisy"]["100"]["paper_drop"] == 9.2
 
 
-def test_progress_reaches_the_terminal_from_every_worker(tmp_path, mnist_path, capsys):
-    args = ["reproduce", "fig5", *SMALL, "--out", str(tmp_path), "--data-dir", str(mnist_path), "--workers", "2"]
+def test_progress_reaches_the_terminal_from_every_worker(tmp_path, reproduce_data_args, capsys):
+    args = ["reproduce", "fig5", *SMALL, "--out", str(tmp_path), *reproduce_data_args, "--workers", "2"]
     assert cli.main(args) == 0
     out = capsys.readouterr().out
     assert "fig5/float: epoch 1/1: lr 0.1" in out and "fig5/memristive: epoch 1/1: lr 0.1" in out
@@ -51,8 +51,8 @@ def test_progress_reaches_the_terminal_from_every_worker(tmp_path, mnist_path, c
     assert capsys.readouterr().out.strip() == str(tmp_path / "fig5" / "summary.md")
 
 
-def test_a_run_two_experiments_share_is_trained_once(tmp_path, mnist_path):
-    common = [*SMALL, "--out", str(tmp_path), "--data-dir", str(mnist_path), "--quiet"]
+def test_a_run_two_experiments_share_is_trained_once(tmp_path, reproduce_data_args):
+    common = [*SMALL, "--out", str(tmp_path), *reproduce_data_args, "--quiet"]
     assert cli.main(["reproduce", "fig3", "fig4", *common]) == 0
     assert cli.main(["reproduce", "fig5", *common]) == 0
     assert (tmp_path / "fig5" / "float").resolve() == (tmp_path / "fig3" / "float").resolve()
@@ -61,24 +61,24 @@ def test_a_run_two_experiments_share_is_trained_once(tmp_path, mnist_path):
             for name in ("fig3", "fig4", "fig5") for row in summary(tmp_path, name)["runs"]}
     assert rows["fig5/float"]["test_accuracy"] == rows["fig3/float"]["test_accuracy"]
     assert rows["fig5/memristive"]["test_accuracy"] == rows["fig4/sigma=0.1B"]["test_accuracy"]
-    other = [*SMALL, "--out", str(tmp_path / "other"), "--data-dir", str(mnist_path), "--quiet"]
+    other = [*SMALL, "--out", str(tmp_path / "other"), *reproduce_data_args, "--quiet"]
     assert cli.main(["reproduce", "fig3", *other]) == 0
     assert cli.main(["reproduce", "fig5", *other, "--set", "lr=0.2"]) == 0
     assert not (tmp_path / "other" / "fig5" / "float").is_symlink()  # another learning rate: trained anew
 
 
-def test_sweep_result_does_not_depend_on_the_number_of_workers(tmp_path, mnist_path):
+def test_sweep_result_does_not_depend_on_the_number_of_workers(tmp_path, reproduce_data_args):
     results = []
     for workers in (1, 2):
         out = tmp_path / f"w{workers}"
         assert cli.main(["reproduce", "fig4", *SMALL, "--workers", str(workers), "--out", str(out),
-                         "--data-dir", str(mnist_path), "--quiet"]) == 0
+                         *reproduce_data_args, "--quiet"]) == 0
         results.append([(r["label"], r["test_accuracy"], r["train_error"]) for r in summary(out, "fig4")["runs"]])
     assert results[0] == results[1]
 
 
-def test_rerunning_skips_finished_runs_and_refuses_a_different_one(tmp_path, mnist_path, capsys):
-    args = ["reproduce", "fig3", *SMALL, "--out", str(tmp_path), "--data-dir", str(mnist_path), "--quiet"]
+def test_rerunning_skips_finished_runs_and_refuses_a_different_one(tmp_path, reproduce_data_args, capsys):
+    args = ["reproduce", "fig3", *SMALL, "--out", str(tmp_path), *reproduce_data_args, "--quiet"]
     assert cli.main(args) == 0
     first = summary(tmp_path, "fig3")
     assert cli.main(args) == 0  # every run is complete: nothing is retrained

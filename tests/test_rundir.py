@@ -30,9 +30,9 @@ def without_seconds(state):
     return [{k: v for k, v in r.items() if k != "seconds"} for r in state["results"]]
 
 
-def test_a_killed_run_resumes_bit_identical(tmp_path, mnist_path):
+def test_a_killed_run_resumes_bit_identical(tmp_path, data_args):
     whole, broken = tmp_path / "whole", tmp_path / "broken"
-    common = [*ARGS, "--data-dir", str(mnist_path), "--backend", "reference"]
+    common = [*ARGS, *data_args, "--backend", "reference"]
     assert cli.main([*common, "--run-dir", str(whole), "--quiet"]) == 0
 
     env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
@@ -47,7 +47,7 @@ def test_a_killed_run_resumes_bit_identical(tmp_path, mnist_path):
     interrupted = json.loads((broken / "checkpoint.json").read_text())["state"]
     assert interrupted["epoch"] < 2, "the run finished before it could be killed: the test proved nothing"
 
-    assert cli.main(["train", "--run-dir", str(broken), "--resume", "--data-dir", str(mnist_path), "--quiet"]) == 0
+    assert cli.main(["train", "--run-dir", str(broken), "--resume", *data_args, "--quiet"]) == 0
     arrays_whole, state_whole = final_arrays(whole)
     arrays_resumed, state_resumed = final_arrays(broken)
     assert arrays_whole.keys() == arrays_resumed.keys()
@@ -58,12 +58,12 @@ def test_a_killed_run_resumes_bit_identical(tmp_path, mnist_path):
     assert (broken / "metrics.csv").read_text().count("\n") == 3
 
 
-def test_a_finished_run_extended_to_more_epochs_equals_the_longer_run(tmp_path, mnist_path, capsys):
+def test_a_finished_run_extended_to_more_epochs_equals_the_longer_run(tmp_path, data_args, capsys):
     whole, short = tmp_path / "whole", tmp_path / "short"
-    common = [*ARGS, "--data-dir", str(mnist_path), "--backend", "numpy", "--quiet"]
+    common = [*ARGS, *data_args, "--backend", "numpy", "--quiet"]
     assert cli.main([*common, "--run-dir", str(whole)]) == 0
     assert cli.main([*common, "--epochs", "1", "--run-dir", str(short)]) == 0
-    resume = ["train", "--run-dir", str(short), "--resume", "--data-dir", str(mnist_path), "--quiet"]
+    resume = ["train", "--run-dir", str(short), "--resume", *data_args, "--quiet"]
     assert cli.main([*resume, "--epochs", "2"]) == 0
     arrays_whole, state_whole = final_arrays(whole)
     arrays_extended, state_extended = final_arrays(short)
@@ -77,17 +77,17 @@ def test_a_finished_run_extended_to_more_epochs_equals_the_longer_run(tmp_path, 
     assert "already finished 2 epochs" in capsys.readouterr().err
 
 
-def test_an_existing_run_is_never_overwritten(tmp_path, mnist_path, capsys):
-    common = [*ARGS, "--epochs", "1", "--train-size", "20", "--data-dir", str(mnist_path), "--backend", "numpy",
+def test_an_existing_run_is_never_overwritten(tmp_path, data_args, capsys):
+    common = [*ARGS, "--epochs", "1", "--train-size", "20", *data_args, "--backend", "numpy",
               "--run-dir", str(tmp_path / "run")]
     assert cli.main(common) == 0
     assert cli.main(common) == 2
     assert "already holds a run; continue it with --resume" in capsys.readouterr().err
 
 
-def test_corrupt_checkpoint_is_detected(tmp_path, mnist_path, capsys):
+def test_corrupt_checkpoint_is_detected(tmp_path, data_args, capsys):
     run = tmp_path / "run"
-    assert cli.main([*ARGS, "--epochs", "1", "--train-size", "20", "--data-dir", str(mnist_path),
+    assert cli.main([*ARGS, "--epochs", "1", "--train-size", "20", *data_args,
                      "--backend", "numpy", "--run-dir", str(run)]) == 0
     npz = next(run.glob("checkpoint-*.npz"))
     blob = bytearray(npz.read_bytes())
@@ -95,7 +95,7 @@ def test_corrupt_checkpoint_is_detected(tmp_path, mnist_path, capsys):
     npz.write_bytes(bytes(blob))
     with pytest.raises(rundir.RunDirError, match="SHA-256 does not match"):
         rundir.load_checkpoint(run)
-    assert cli.main(["train", "--run-dir", str(run), "--resume", "--data-dir", str(mnist_path)]) == 2
+    assert cli.main(["train", "--run-dir", str(run), "--resume", *data_args]) == 2
     assert "corrupt" in capsys.readouterr().err
 
 
@@ -106,9 +106,9 @@ def test_resume_without_a_run_says_what_is_missing(tmp_path, capsys):
     assert "config.json not found" in capsys.readouterr().err
 
 
-def test_run_dir_records_config_versions_and_log(tmp_path, mnist_path):
+def test_run_dir_records_config_versions_and_log(tmp_path, data_args):
     run = tmp_path / "run"
-    assert cli.main([*ARGS, "--epochs", "1", "--train-size", "20", "--data-dir", str(mnist_path),
+    assert cli.main([*ARGS, "--epochs", "1", "--train-size", "20", *data_args,
                      "--backend", "numpy", "--run-dir", str(run), "--quiet"]) == 0
     config = json.loads((run / "config.json").read_text())
     assert config["arguments"]["kind"] == "memristive" and config["network"]["device"]["sigma"] == 0.3
@@ -117,13 +117,12 @@ def test_run_dir_records_config_versions_and_log(tmp_path, mnist_path):
     assert "test accuracy" in (run / "log.txt").read_text()
 
 
-def test_evaluate_a_trained_run_on_noisy_inputs(tmp_path, mnist_path, capsys):
+def test_evaluate_a_trained_run_on_noisy_inputs(tmp_path, data_args, capsys):
     run = tmp_path / "run"
-    assert cli.main([*ARGS, "--epochs", "1", "--train-size", "100", "--data-dir", str(mnist_path),
+    assert cli.main([*ARGS, "--epochs", "1", "--train-size", "100", *data_args,
                      "--backend", "numpy", "--run-dir", str(run), "--quiet"]) == 0
     capsys.readouterr()
-    assert cli.main(["evaluate", str(run), "--input-noise", "0", "0.2", "--bl", "100", "--repeats", "3",
-                     "--data-dir", str(mnist_path)]) == 0
+    assert cli.main(["evaluate", str(run), "--input-noise", "0", "0.2", "--bl", "100", "--repeats", "3"]) == 0
     out = capsys.readouterr().out
     assert "read with BL=100, 3 repeat(s)" in out and "input noise variance 0.2" in out
     rows = json.loads((run / "evaluations.json").read_text())

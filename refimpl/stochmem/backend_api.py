@@ -19,6 +19,11 @@ from stochmem.config import NETWORK_KINDS, DeviceParams, NetworkConfig
 from stochmem.network import Layer, StepResult
 from stochmem.rng import Draw
 
+#: Backends with a thread pool honour these (``stochmem --threads`` and ``stochmem reproduce`` set them): the thread
+#: count asked for, and how many worker processes share the machine's cores (each takes its share).
+THREADS_ENV = "STOCHMEM_THREADS"
+WORKERS_ENV = "STOCHMEM_WORKERS"
+
 
 class BackendError(RuntimeError):
     """A backend is unknown, unavailable, or broken; the message names it and says why."""

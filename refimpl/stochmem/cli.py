@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shlex
 import sys
 from collections.abc import Sequence
 from dataclasses import fields, replace
 
 from stochmem import __version__
-from stochmem.backend_api import BackendError
+from stochmem.backend_api import THREADS_ENV, BackendError
 from stochmem.config import NETWORK_KINDS, NOISE_MODES, ConfigError, DeviceParams, NetworkConfig
 from stochmem.data import DATA_DIR_ENV, DataError, load_split, resolve_data_dir, verify_dir
 from stochmem.rundir import RunDirError
@@ -29,6 +31,33 @@ def add_data_dir(parser: argparse.ArgumentParser | argparse._ArgumentGroup, what
     parser.add_argument("--data-dir", default=None, help=f"{what} (default: ${DATA_DIR_ENV}, else the user cache)")
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows each option's default, except where there is none to show (the help then says what happens)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or action.default is False:
+            return action.help
+        return super()._get_help_string(action)
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return value
+
+
+def add_threads(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """The --threads option of every command that computes."""
+    parser.add_argument("--threads", type=positive_int, default=None,
+                        help=f"threads of a compiled backend (default: ${THREADS_ENV}, else this process's share of "
+                             "the CPUs; see `stochmem_numba.threads`)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="stochmem",
@@ -42,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
         "train", help="train a network and report its test accuracy",
         description="Train a float, stochastic or memristive network on MNIST and print the test accuracy "
                     "after every epoch.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        formatter_class=HelpFormatter)
     net = train.add_argument_group("network")
     net.add_argument("--kind", choices=NETWORK_KINDS, default="stochastic", help="network kind")
     net.add_argument("--sizes", type=parse_sizes, default="784-256-128-10", help="layer sizes, input first")
@@ -62,7 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="epochs (default 1; with --resume, more than the run has extends it)")
     run.add_argument("--train-size", type=int, default=1000, help="training images (first N of the set)")
     run.add_argument("--test-size", type=int, default=500, help="test images (first N of the set)")
-    run.add_argument("--backend", default="reference", help="engine (see `stochmem backends`)")
+    run.add_argument("--backend", default="auto",
+                     help="engine (see `stochmem backends`); auto: the fastest installed exact one (numba, else "
+                          "numpy: bit-identical to the reference, which stays one flag away: --backend reference)")
     run.add_argument("--seed", type=int, default=1, help="the run's seed (all randomness derives from it)")
     run.add_argument("--data", choices=DATA_SOURCES, default="mnist",
                      help="mnist: the MNIST files in --data-dir (checksums verified); embedded: the 5,000 digits of "
@@ -76,30 +107,39 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--resume", action="store_true",
                      help="continue the interrupted run in --run-dir with its own saved configuration (--epochs may "
                           "extend it); the result is bit-identical to an uninterrupted run")
+    run.add_argument("--allow-data-change", action="store_true",
+                     help="with --resume: accept a --data-dir other than the folder the run was started with "
+                          "(the files moved)")
+    add_threads(run)
 
     evaluate = commands.add_parser(
         "evaluate", help="test a trained run: noisy inputs, another stream length, repeated draws",
         description="Load the checkpoint of RUN_DIR and measure its test accuracy, optionally on noise-corrupted "
                     "inputs (the paper's Fig. 5: x + N(0, variance) clipped to [0, 1]) and with another bit length "
                     "for reading; mean and standard deviation over independent repeats.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        formatter_class=HelpFormatter)
     evaluate.add_argument("run_dir", help="a run directory written by `stochmem train --run-dir`")
     evaluate.add_argument("--input-noise", type=float, nargs="+", default=[0.0],
                           help="noise variances sigma_i^2 (e.g. 0 0.01 0.1 0.2)")
     evaluate.add_argument("--bl", type=int, default=None, help="bit length for reading (default: the training BL)")
     evaluate.add_argument("--repeats", type=int, default=1, help="independent stream and noise draws")
     evaluate.add_argument("--test-size", type=int, default=None, help="test images (default: the run's)")
-    add_data_dir(evaluate, "MNIST folder")
+    add_data_dir(evaluate, "MNIST folder (default: the one the run was trained on)")
+    evaluate.add_argument("--allow-data-change", action="store_true",
+                          help="accept a --data-dir other than the folder the run was trained on")
+    add_threads(evaluate)
     reproduce = commands.add_parser(
         "reproduce", help="run the paper's experiments (fig3, fig4, fig5) and compare with the paper",
         description="Run a named experiment config (shipped in stochmem/experiments) or your own TOML file: every run "
                     "trains in its own run directory under --out (an interrupted reproduction resumes), then a "
                     "summary table (paper vs ours) and the figure are written.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        formatter_class=HelpFormatter)
     reproduce.add_argument("experiments", nargs="+", help="fig3, fig4, fig5, all, or paths to TOML files")
     reproduce.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                            help="override a default of every run, e.g. --set device.levels=64 --set epochs=5")
-    reproduce.add_argument("--workers", type=int, default=1, help="runs trained in parallel processes")
+    reproduce.add_argument("--workers", type=int, default=1,
+                           help="runs trained in parallel processes (each gets its share of the CPUs' threads)")
+    add_threads(reproduce)
     reproduce.add_argument("--out", default="runs", help="folder for run directories and summaries")
     add_data_dir(reproduce, "MNIST folder")
     reproduce.add_argument("--quiet", action="store_true", help="print only where the summaries are")
@@ -136,19 +176,21 @@ def command_train(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from stochmem import rundir
-    from stochmem.runs import execute, prepare_resume
+    from stochmem.runs import execute, prepare_resume, recorded_data_dir
 
     run_dir = Path(args.run_dir) if args.run_dir else None
+    data_dir = args.data_dir
     if args.resume:
         if run_dir is None:
             raise ConfigError("--resume needs --run-dir: the folder of the run to continue")
         spec = RunSpec.from_json(rundir.read_config(run_dir)["arguments"])
         if args.epochs is not None:
             spec = replace(spec, epochs=args.epochs)
+        data_dir = recorded_data_dir(run_dir, spec, data_dir, args.allow_data_change)
         prepare_resume(run_dir, spec)
     else:
         spec = spec_from_args(args)
-    results = execute(spec, run_dir, args.data_dir, args.resume, args.checkpoint_every,
+    results = execute(spec, run_dir, data_dir, args.resume, args.checkpoint_every,
                       say=(lambda _text: None) if args.quiet else print, progress=not args.quiet)
     if args.quiet:
         print(f"test accuracy {100 * (results[-1].test_accuracy or 0.0):.2f} %")
@@ -159,13 +201,14 @@ def command_evaluate(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from stochmem import rundir
-    from stochmem.runs import evaluate_checkpoint
+    from stochmem.runs import evaluate_checkpoint, recorded_data_dir
 
     run_dir = Path(args.run_dir)
     spec = RunSpec.from_json(rundir.read_config(run_dir)["arguments"])
     if args.test_size is not None:
         spec = replace(spec, test_size=args.test_size)
-    rows, state = evaluate_checkpoint(run_dir, spec, args.data_dir, args.input_noise, args.bl, args.repeats)
+    data_dir = recorded_data_dir(run_dir, spec, args.data_dir, args.allow_data_change)
+    rows, state = evaluate_checkpoint(run_dir, spec, data_dir, args.input_noise, args.bl, args.repeats)
     print(f"{run_dir}: {spec.kind} network after {state.epoch} epoch(s) + {state.position} images; "
           f"{spec.test_size} test images, read with BL={rows[0]['bit_length']}, {args.repeats} repeat(s)")
     for row in rows:
@@ -234,6 +277,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if extra and args.command != "conform":
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     args.pytest_args = extra
+    if getattr(args, "threads", None) is not None:
+        os.environ[THREADS_ENV] = str(args.threads)  # read by backends with a thread pool, and by worker processes
     try:
         if args.command == "train":
             return command_train(args)
@@ -250,8 +295,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"stochmem: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("stochmem: interrupted", file=sys.stderr)
+        print(f"stochmem: interrupted{how_to_resume(args)}", file=sys.stderr)
         return 130
+
+
+def how_to_resume(args: argparse.Namespace) -> str:
+    """'; resume with: COMMAND' for a command whose work survives an interruption, else ''."""
+    if args.command == "train" and args.run_dir:
+        if not os.path.isfile(os.path.join(args.run_dir, "checkpoint.json")):
+            return " before the first checkpoint: nothing to resume, run the same command again"
+        return f"; resume with: stochmem train --run-dir {shlex.quote(args.run_dir)} --resume"
+    if args.command == "reproduce":
+        return "; run the same command again to resume (finished runs are kept, the others continue)"
+    return ""
 
 
 if __name__ == "__main__":

@@ -117,6 +117,25 @@ def default_host() -> PluginHost:
     return PluginHost()
 
 
+#: ``--backend auto``: the first installed of these built-in exact backends, fastest first. Exact backends are
+#: bit-identical ([SPEC 6.1]), so the choice changes the speed of a run, never its result.
+AUTO = "auto"
+AUTO_PREFERENCE = ("numba", "numpy", "reference")
+
+
+def resolve_backend_name(name: str) -> str:
+    """``name`` itself, or for ``auto`` the fastest installed exact built-in backend (see :data:`AUTO_PREFERENCE`)."""
+    if name != AUTO:
+        return name
+    entries = default_host().registry.entries
+    for candidate in AUTO_PREFERENCE:
+        entry = entries.get(candidate)
+        if entry is not None and entry.load is not None and entry.capabilities is not None \
+                and entry.capabilities.exact:
+            return candidate
+    return "reference"
+
+
 def get_backend(name: str) -> Backend:
-    """The backend called ``name`` from the default host."""
-    return default_host().get(name)
+    """The backend called ``name`` (or ``auto``: see :func:`resolve_backend_name`) from the default host."""
+    return default_host().get(resolve_backend_name(name))

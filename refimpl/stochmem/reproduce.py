@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from stochmem import rundir
+from stochmem.backend_api import WORKERS_ENV
 from stochmem.config import ConfigError
-from stochmem.runs import RunSpec, evaluate_checkpoint, execute, prepare_resume, quiet
+from stochmem.runs import RunSpec, evaluate_checkpoint, execute, prepare_resume, quiet, recorded_data_dir
 
 BUILTIN = ("fig3", "fig4", "fig5")
 TOP_KEYS = {"name", "version", "title", "defaults", "runs", "evaluation"}
@@ -151,25 +152,26 @@ def _run_task(task: dict[str, Any], messages: Messages | None = None) -> dict[st
     """Train (or resume, or skip if finished) one run, then its noisy-input evaluation; in a worker process.
 
     Each line the run logs (its start, every epoch, its end) goes to ``messages``, prefixed with its label."""
-    if task["single_thread"]:
-        os.environ.setdefault("NUMBA_NUM_THREADS", "1")  # workers share the cores: no nested parallelism
+    os.environ[WORKERS_ENV] = str(task["workers"])  # a backend's thread pool takes this worker's share of the CPUs
     spec = RunSpec.from_json(task["spec"])
     run_dir = Path(task["run_dir"])
+    data_dir = task["data_dir"]
     say = quiet if messages is None else lambda text: messages.put(f"{task['experiment']}/{task['label']}: {text}")
     if (run_dir / "checkpoint.json").is_file():  # an interrupted run continues; a shorter one is extended
+        data_dir = recorded_data_dir(run_dir, spec, data_dir)
         state = prepare_resume(run_dir, spec)
         if state.epoch >= spec.epochs:
             say(f"trained earlier ({state.epoch} epochs)")
             results = state.results
         else:
-            results = execute(spec, run_dir, task["data_dir"], resume=True, say=say)
+            results = execute(spec, run_dir, data_dir, resume=True, say=say)
     else:
-        results = execute(spec, run_dir, task["data_dir"], say=say)
+        results = execute(spec, run_dir, data_dir, say=say)
     evaluations: dict[str, Any] = {}
     for bit_length in task["read_bl"]:
         say(f"evaluating on noisy inputs {task['variances']}, read with BL={bit_length or spec.bl}, "
             f"{task['repeats']} repeats")
-        evaluations[str(bit_length)], _state = evaluate_checkpoint(run_dir, spec, task["data_dir"],
+        evaluations[str(bit_length)], _state = evaluate_checkpoint(run_dir, spec, data_dir,
                                                                    task["variances"], bit_length or None,
                                                                    task["repeats"])
     return {"label": task["label"], "results": [asdict(r) for r in results], "evaluations": evaluations}
@@ -214,7 +216,7 @@ def run_experiment(experiment: Experiment, out: Path, data_dir: str | None, work
     tasks = [{"label": run.label, "experiment": experiment.name, "spec": run.spec.to_json(),
               "run_dir": str(shared_run_dir(out, base / slug(run.label), run.spec)),
               "data_dir": data_dir, "read_bl": list(run.read_bl), "variances": list(experiment.noise_variances),
-              "repeats": experiment.repeats, "single_thread": workers > 1} for run in experiment.runs]
+              "repeats": experiment.repeats, "workers": workers} for run in experiment.runs]
     say(f"{experiment.name}: {experiment.title}; {len(tasks)} runs, {workers} worker(s), into {base}")
     context = get_context("spawn")
     with context.Manager() as manager:

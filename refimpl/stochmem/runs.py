@@ -45,9 +45,12 @@ class RunSpec:
     test_size: int = 500
     seed: int = 1
     data: str = "mnist"
-    backend: str = "reference"
+    backend: str = "auto"  #: resolved on construction: a spec always names the backend that runs it
 
     def __post_init__(self) -> None:
+        from stochmem.plugins import resolve_backend_name
+
+        object.__setattr__(self, "backend", resolve_backend_name(self.backend))
         for name in ("epochs", "train_size", "test_size"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
@@ -78,6 +81,36 @@ class RunSpec:
         if "sizes" in values:
             values["sizes"] = tuple(values["sizes"])
         return replace(cls(), **values)
+
+
+def data_folder(spec: RunSpec, data_dir: str | None) -> str | None:
+    """The absolute folder ``spec``'s images are read from (None for the embedded digits), as a run records it."""
+    if spec.data == "embedded":
+        return None
+    if spec.data == "idx":
+        if not data_dir:
+            raise ConfigError("data = idx reads your own data set: give its folder with --data-dir")
+        return str(Path(data_dir).resolve())
+    return str(resolve_data_dir(data_dir).resolve())
+
+
+def recorded_data_dir(run_dir: Path, spec: RunSpec, data_dir: str | None, allow_change: bool = False) -> str | None:
+    """The data folder to continue or evaluate the run in ``run_dir`` with: the one it was started with.
+
+    ``data_dir`` (the user's --data-dir) may name the same folder; a different one is refused unless
+    ``allow_change`` (the files moved), since the run's result depends on its images. Runs written before the
+    folder was recorded take ``data_dir`` as given.
+    """
+    recorded: str | None = rundir.read_config(run_dir).get("data", {}).get("folder")
+    if recorded is None:
+        return data_dir
+    if data_dir is None or allow_change:
+        return data_dir or recorded
+    if data_folder(spec, data_dir) != recorded:
+        raise ConfigError(f"{run_dir} was trained on the images in {recorded}, but --data-dir names {data_dir}: "
+                          "leave --data-dir out to use the run's own folder, or add --allow-data-change if the "
+                          "files moved")
+    return recorded
 
 
 def load_data(spec: RunSpec, data_dir: str | None) -> tuple[Dataset, Dataset]:
@@ -174,7 +207,8 @@ def execute(spec: RunSpec, run_dir: Path | None = None, data_dir: str | None = N
             layers, state = rundir.load_checkpoint(run_dir)
             model.load_layers(layers)
         else:
-            rundir.start(run_dir, {"arguments": spec.to_json(), "network": to_dict(config)},
+            rundir.start(run_dir, {"arguments": spec.to_json(), "network": to_dict(config),
+                                   "data": {"source": spec.data, "folder": data_folder(spec, data_dir)}},
                          rundir.versions(backend.name, backend.version))
     log = (run_dir / "log.txt").open("a") if run_dir is not None else None
 

@@ -11,6 +11,7 @@ from stochmem.backend_api import Capabilities, Model
 from stochmem.config import NetworkConfig
 from stochmem_numba import __version__
 from stochmem_numba.model import NumbaModel, update_crossbar
+from stochmem_numba.threads import configure
 from stochmem_numpy.backend import NumpyBackend
 from stochmem_numpy.kernels import F64
 
@@ -21,6 +22,9 @@ class NumbaBackend(NumpyBackend):
     name = "numba"
     version = __version__
     capabilities = Capabilities(exact=True)
+
+    def __init__(self) -> None:
+        self.threads = configure()  # before any kernel runs: see stochmem_numba.threads
 
     def _update_crossbar(self, weights: F64, g_plus: F64 | None, g_minus: F64 | None, config: NetworkConfig,
                          seed: int, index: int, inputs: F64, deltas: F64, eta: float, step: int) -> None:

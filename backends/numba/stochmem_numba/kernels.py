@@ -9,8 +9,9 @@ Every kernel computes what the reference function named in its docstring compute
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
+from stochmem_numba.jit import njit
 from stochmem_numba.normals import fill_normals, normal, normal_pair
 from stochmem_numba.philox import philox, popcount64
 
@@ -20,7 +21,7 @@ PROGRAM_NOISE = np.uint64(7)
 RESET_NOISE = np.uint64(8)
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def threshold(p: float) -> np.uint64:
     """[SPEC 1.2] floor(clip(p, 0, 1) * 2**32)."""
     if p <= 0.0:
@@ -30,7 +31,7 @@ def threshold(p: float) -> np.uint64:
     return np.uint64(p * TWO_POW_32)
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def stream_bits(level: np.uint64, first: int, bit_length: int, k0: np.uint64, k1: np.uint64, step: np.uint64,
                 c2: np.uint64, site: np.uint64, bits: np.ndarray) -> int:
     """[SPEC 1.2, 1.3] bits[n] = word(first + n) < level for n < BL, each Philox block drawn once; returns the
@@ -48,7 +49,7 @@ def stream_bits(level: np.uint64, first: int, bit_length: int, k0: np.uint64, k1
     return count
 
 
-@njit(cache=True)
+@njit()
 def stream_counts(values: np.ndarray, bit_length: int, k0: np.uint64, k1: np.uint64, step: np.uint64,
                   c2: np.uint64, site: np.uint64, out: np.ndarray) -> None:
     """[SPEC 1.1-1.3] out[i] = popcount of the stream of values[i] (value i takes words i*BL .. i*BL+BL-1)."""
@@ -61,7 +62,7 @@ def stream_counts(values: np.ndarray, bit_length: int, k0: np.uint64, k1: np.uin
             out[i] = stream_bits(level, i * bit_length, bit_length, k0, k1, step, c2, site, bits)
 
 
-@njit(cache=True)
+@njit()
 def stream_packed(values: np.ndarray, bit_length: int, k0: np.uint64, k1: np.uint64, step: np.uint64,
                   c2: np.uint64, site: np.uint64, packed: np.ndarray) -> np.ndarray:
     """[SPEC 1.2, 1.3] Streams packed little-endian into ``packed[i, w]``; returns the indices that pulse."""
@@ -86,7 +87,7 @@ def stream_packed(values: np.ndarray, bit_length: int, k0: np.uint64, k1: np.uin
     return live[:n_live]
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def coincidences(rows: np.ndarray, i: int, columns: np.ndarray, j: int) -> int:
     """[SPEC 1.4, eq. 4] popcount(row_i AND column_j) over the packed words of two streams."""
     n = 0
@@ -95,7 +96,7 @@ def coincidences(rows: np.ndarray, i: int, columns: np.ndarray, j: int) -> int:
     return n
 
 
-@njit(cache=True, parallel=True)
+@njit(parallel=True)
 def update_stochastic(weights: np.ndarray, rows: np.ndarray, live_rows: np.ndarray, columns: np.ndarray,
                       live_columns: np.ndarray, step_sizes: np.ndarray) -> None:
     """[SPEC 3.8] w[j, i] -= sign(delta_j) dw_min n_ji, n_ji = popcount(row_i AND column_j)."""
@@ -109,7 +110,7 @@ def update_stochastic(weights: np.ndarray, rows: np.ndarray, live_rows: np.ndarr
                 weights[j, i] = weights[j, i] - size * n
 
 
-@njit(cache=True, parallel=True)
+@njit(parallel=True)
 def update_memristive(weights: np.ndarray, g_plus: np.ndarray, g_minus: np.ndarray, rows: np.ndarray,
                       live_rows: np.ndarray, columns: np.ndarray, live_columns: np.ndarray, falling: np.ndarray,
                       sigma: float, pulse_mode: bool, bit_length: int, top: float, dw_min: float,
@@ -151,7 +152,7 @@ def update_memristive(weights: np.ndarray, g_plus: np.ndarray, g_minus: np.ndarr
             weights[j, i] = dw_min * (g_plus[j, i] - g_minus[j, i])
 
 
-@njit(cache=True, error_model="numpy")
+@njit(error_model="numpy")
 def event_normals(row_start: int, firing: np.ndarray, k0: np.uint64, k1: np.uint64, step: np.uint64,
                   layer: np.uint64, out: np.ndarray) -> None:
     """[SPEC 4.3] out[f] = normal m of (PROGRAM_NOISE, step, layer), m = row_start + firing[f]: one branch-free
@@ -162,7 +163,7 @@ def event_normals(row_start: int, firing: np.ndarray, k0: np.uint64, k1: np.uint
         out[f] = sine if m & 1 else cosine
 
 
-@njit(cache=True, parallel=True)
+@njit(parallel=True)
 def reset(weights: np.ndarray, g_plus: np.ndarray, g_minus: np.ndarray, sigma: float, top: float,
           dw_min: float, k0: np.uint64, k1: np.uint64, step: np.uint64, layer: np.uint64) -> None:
     """[SPEC 4.5] The twin of :func:`stochmem.device.reset_pair` for every synapse of a crossbar.
@@ -187,7 +188,7 @@ def reset(weights: np.ndarray, g_plus: np.ndarray, g_minus: np.ndarray, sigma: f
             weights[j, i] = dw_min * (g_plus[j, i] - g_minus[j, i])
 
 
-@njit(cache=True, parallel=True, fastmath={"reassoc"})
+@njit(parallel=True, fastmath={"reassoc"})
 def matvec(weights: np.ndarray, inputs: np.ndarray) -> np.ndarray:
     """[SPEC 3.3] z_j = sum_i w[j, i] x_i, columns spread over the cores.
 
@@ -204,7 +205,7 @@ def matvec(weights: np.ndarray, inputs: np.ndarray) -> np.ndarray:
     return out
 
 
-@njit(cache=True, fastmath={"reassoc"})
+@njit(fastmath={"reassoc"})
 def transposed_matvec(weights: np.ndarray, errors: np.ndarray) -> np.ndarray:
     """[SPEC 3.6] e_i = sum_j w[j, i] delta_j for the non-bias rows i < n_in."""
     out = np.zeros(weights.shape[1] - 1)
@@ -215,7 +216,7 @@ def transposed_matvec(weights: np.ndarray, errors: np.ndarray) -> np.ndarray:
     return out
 
 
-@njit(cache=True, parallel=True)
+@njit(parallel=True)
 def update_float(weights: np.ndarray, scaled_deltas: np.ndarray, inputs: np.ndarray) -> None:
     """[SPEC 3.7] w[j, i] -= (eta delta_j) x_i."""
     for j in prange(weights.shape[0]):

@@ -24,9 +24,10 @@ import math
 
 import numpy as np
 from llvmlite import ir
-from numba import njit, types
+from numba import types
 from numba.extending import intrinsic
 
+from stochmem_numba.jit import njit
 from stochmem_numba.philox import INV_2_32, TWO_PI, philox
 
 LN2_HI = 6.93147180369123816490e-01  # fdlibm: ln 2 with its low 32 bits zero, so k * LN2_HI is exact
@@ -68,7 +69,7 @@ def bits_float(typingctx, value):
     return types.float64(types.int64), codegen
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def polynomial(terms: tuple[float, ...], z: float) -> float:
     """terms[0] + terms[1] z + terms[2] z**2 + ... (Horner)."""
     total = terms[-1]
@@ -77,13 +78,13 @@ def polynomial(terms: tuple[float, ...], z: float) -> float:
     return total
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def small_float(value: np.int64) -> float:
     """float(value) for 0 <= value < 2**52, exactly, by bit arithmetic (AVX2 has no vector int64 -> float64)."""
     return bits_float(value | TWO_52_BITS) - TWO_52
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def log_of_word(word: np.uint64) -> float:
     """ln((word + 1) / 2**32) for a 32-bit word: [SPEC 2.5]'s ln u1, without a library call."""
     x = (small_float(np.int64(word)) + 1.0) * INV_2_32
@@ -98,7 +99,7 @@ def log_of_word(word: np.uint64) -> float:
     return k * LN2_HI + (k * LN2_LO + log_m)
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def cos_sin_of_turn(word: np.uint64) -> tuple[float, float]:
     """(cos a, sin a) for a = 2 pi word / 2**32, the angle of [SPEC 2.5], without a library call."""
     a = TWO_PI * (small_float(np.int64(word)) * INV_2_32)
@@ -115,7 +116,7 @@ def cos_sin_of_turn(word: np.uint64) -> tuple[float, float]:
     return -cos_a if negate_cos else cos_a, -sin_a if negate_sin else sin_a
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def normal_pair(block: np.uint64, step: np.uint64, c2: np.uint64, site: np.uint64, k0: np.uint64,
                 k1: np.uint64) -> tuple[float, float]:
     """[SPEC 2.5] Normals 2 block and 2 block + 1 of the draw: the cosine and the sine of one Box--Muller pair."""
@@ -125,14 +126,14 @@ def normal_pair(block: np.uint64, step: np.uint64, c2: np.uint64, site: np.uint6
     return radius * cos_a, radius * sin_a
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def normal(k0: np.uint64, k1: np.uint64, step: np.uint64, c2: np.uint64, site: np.uint64, index: np.int64) -> float:
     """[SPEC 2.5] Normal ``index`` of the draw."""
     cos_n, sin_n = normal_pair(np.uint64(index >> 1), step, c2, site, k0, k1)
     return sin_n if index & 1 else cos_n
 
 
-@njit(cache=True, error_model="numpy")
+@njit(error_model="numpy")
 def fill_normals(first: np.int64, step: np.uint64, c2: np.uint64, site: np.uint64, k0: np.uint64, k1: np.uint64,
                  out: np.ndarray) -> None:
     """[SPEC 2.5] out[n] = normal first + n of the draw, for n < out.size.

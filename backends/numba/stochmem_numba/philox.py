@@ -10,9 +10,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
 from stochmem.philox import PHILOX_M0, PHILOX_M1, PHILOX_W0, PHILOX_W1
+from stochmem_numba.jit import njit
 
 MASK = np.uint64(0xFFFFFFFF)
 S32 = np.uint64(32)
@@ -24,7 +24,7 @@ INV_2_32 = 1.0 / 4294967296.0
 TWO_PI = 2.0 * math.pi
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def philox(c0: np.uint64, c1: np.uint64, c2: np.uint64, c3: np.uint64, k0: np.uint64, k1: np.uint64
            ) -> tuple[np.uint64, np.uint64, np.uint64, np.uint64]:
     """[SPEC 2.1] The four output words (as uint64 holding 32-bit values)."""
@@ -38,7 +38,7 @@ def philox(c0: np.uint64, c1: np.uint64, c2: np.uint64, c3: np.uint64, k0: np.ui
     return c0, c1, c2, c3
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def word(k0: np.uint64, k1: np.uint64, step: np.uint64, c2: np.uint64, site: np.uint64, index: np.int64
          ) -> np.uint64:
     """[SPEC 2.2] Word ``index`` of the draw (key, step, layer | aux << 8, site)."""
@@ -53,7 +53,7 @@ def word(k0: np.uint64, k1: np.uint64, step: np.uint64, c2: np.uint64, site: np.
     return b[3]
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def popcount64(x: np.uint64) -> np.int64:
     """Bits set in a 64-bit word (SWAR)."""
     x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))

@@ -23,10 +23,10 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import numpy as np
-from numba import njit
 from numba.core.errors import NumbaPerformanceWarning
 
 from stochmem.rng import Site
+from stochmem_numba.jit import njit
 from stochmem_numba.kernels import (
     matvec,
     reset,
@@ -58,7 +58,7 @@ UPDATE_COLUMN = np.uint64(int(Site.UPDATE_COLUMN))
 EVAL_STREAM = np.uint64(int(Site.EVAL_STREAM))
 
 
-@njit(cache=True)
+@njit()
 def copy_into(source: np.ndarray, target: np.ndarray) -> None:
     """target[k] = source[k]. A loop, not slice assignment: in a ``parallel=True`` function every array expression
     becomes a parallel region, whose launch costs more than these copies."""
@@ -66,7 +66,7 @@ def copy_into(source: np.ndarray, target: np.ndarray) -> None:
         target[k] = source[k]
 
 
-@njit(cache=True)
+@njit()
 def offsets_of(counts: np.ndarray) -> np.ndarray:
     """offsets[l] = counts[0] + ... + counts[l - 1]."""
     out = np.zeros(counts.size + 1, dtype=np.int64)
@@ -75,7 +75,7 @@ def offsets_of(counts: np.ndarray) -> np.ndarray:
     return out
 
 
-@njit(cache=True)
+@njit()
 def first_maximum(values: np.ndarray) -> int:
     """The index of the first largest value (NumPy's argmax; the reference's max over classes)."""
     best = 0
@@ -85,7 +85,7 @@ def first_maximum(values: np.ndarray) -> int:
     return best
 
 
-@njit(cache=True)
+@njit()
 def sigmoid_into(z: np.ndarray, out: np.ndarray) -> None:
     """[SPEC 3.2] The reference's overflow-free sigmoid, branch for branch."""
     for k in range(z.size):
@@ -93,7 +93,7 @@ def sigmoid_into(z: np.ndarray, out: np.ndarray) -> None:
         out[k] = 1.0 / (1.0 + e) if z[k] >= 0.0 else e / (1.0 + e)
 
 
-@njit(cache=True)
+@njit()
 def softmax_into(z: np.ndarray, out: np.ndarray) -> None:
     """[SPEC 3.2] exp(z - max z) over their sum (compensated, as close to the reference's fsum as rounding
     allows)."""
@@ -109,7 +109,7 @@ def softmax_into(z: np.ndarray, out: np.ndarray) -> None:
         out[k] = out[k] / total
 
 
-@njit(cache=True)
+@njit()
 def decoded_into(values: np.ndarray, bit_length: int, k0: np.uint64, k1: np.uint64, step: np.uint64,
                  c2: np.uint64, site: np.uint64, out: np.ndarray) -> None:
     """[SPEC 1.1] out[i] = popcount / BL of the stream of values[i]."""
@@ -119,7 +119,7 @@ def decoded_into(values: np.ndarray, bit_length: int, k0: np.uint64, k1: np.uint
         out[i] = counts[i] / bit_length
 
 
-@njit(cache=True, parallel=True)
+@njit(parallel=True)
 def forward(weights: tuple[np.ndarray, ...], sizes: np.ndarray, offsets: np.ndarray, image: np.ndarray,
             acts: np.ndarray, streamed: bool, bit_length: int, k0: np.uint64, k1: np.uint64, step: np.uint64,
             aux: int, site: np.uint64) -> np.ndarray:
@@ -150,7 +150,7 @@ def forward(weights: tuple[np.ndarray, ...], sizes: np.ndarray, offsets: np.ndar
     return logits
 
 
-@njit(cache=True, parallel=True)
+@njit(parallel=True)
 def backward(weights: tuple[np.ndarray, ...], sizes: np.ndarray, act_offsets: np.ndarray, offsets: np.ndarray,
              acts: np.ndarray, label: int, errors: np.ndarray, streamed: bool, bit_length: int, k0: np.uint64,
              k1: np.uint64, step: np.uint64) -> None:
@@ -179,7 +179,7 @@ def backward(weights: tuple[np.ndarray, ...], sizes: np.ndarray, act_offsets: np
             out[i] = summed[i] * below[i] * (1.0 - below[i])
 
 
-@njit(cache=True, parallel=True)
+@njit(parallel=True)
 def crossbar_update(kind: int, weights: np.ndarray, g_plus: np.ndarray, g_minus: np.ndarray, inputs: np.ndarray,
                     deltas: np.ndarray, eta: float, gain: float, dw_min: float, bit_length: int, sigma: float,
                     pulse_mode: bool, top: float, k0: np.uint64, k1: np.uint64, step: np.uint64, layer: int
@@ -217,7 +217,7 @@ def crossbar_update(kind: int, weights: np.ndarray, g_plus: np.ndarray, g_minus:
                           pulse_mode, bit_length, top, dw_min, k0, k1, step, np.uint64(layer))
 
 
-@njit(cache=True, parallel=True)
+@njit(parallel=True)
 def train_step(kind: int, weights: tuple[np.ndarray, ...], g_plus: tuple[np.ndarray, ...],
                g_minus: tuple[np.ndarray, ...], sizes: np.ndarray, image: np.ndarray, label: int, step: int,
                eta: float, gain: float, dw_min: float, bit_length: int, sigma: float, pulse_mode: bool, top: float,
@@ -247,7 +247,7 @@ def train_step(kind: int, weights: tuple[np.ndarray, ...], g_plus: tuple[np.ndar
     return -math.log(max(probability, 1e-300)), first_maximum(logits)
 
 
-@njit(cache=True, parallel=True)
+@njit(parallel=True)
 def predict(streamed: bool, weights: tuple[np.ndarray, ...], sizes: np.ndarray, image: np.ndarray,
             image_index: int, repeat: int, bit_length: int, k0: np.uint64, k1: np.uint64) -> int:
     """[SPEC 3.9] The predicted class of test image ``image_index`` in evaluation repeat ``repeat``."""

@@ -10,7 +10,9 @@ Options (each also an environment variable):
 * ``--stochmem-xfails`` / ``STOCHMEM_XFAILS``: a file of known deviations, one test id (or id prefix) per line,
   ``#`` comments allowed; matching tests are marked ``xfail(strict=True)``, so a deviation that is fixed is
   noticed too;
-* ``--stochmem-data-dir`` / ``STOCHMEM_DATA_DIR``: real MNIST for the end-to-end tier.
+* ``--stochmem-data-dir`` / ``STOCHMEM_DATA_DIR`` (``stochmem conform --data-dir``): real MNIST for the end-to-end
+  tier; without it (and without ``../shared/data/mnist`` beside a checkout) the tier trains on the 5,000 real
+  MNIST digits of the ``embedded`` extra, and the report header says which data it used.
 
 Tiers are markers: ``exact`` (bit-identical to the reference; skipped for backends that do not claim it),
 ``statistical`` and ``end_to_end``. Select with ``-m``.
@@ -19,7 +21,6 @@ Tiers are markers: ``exact`` (bit-identical to the reference; skipped for backen
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -62,10 +63,40 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     backend = _backend(config)
     lines = [f"stochmem conformance: backend {backend.name} {backend.version} "
              f"({backend.capabilities.describe()})"]
+    lines.append(f"end-to-end data: {describe_data(end_to_end_data(config))}")
     xfails = config.getoption("--stochmem-xfails")
     if xfails:
         lines.append(f"known deviations from {xfails}")
     return lines
+
+
+EMBEDDED = "embedded"
+
+
+def end_to_end_data(config: pytest.Config) -> str | None:
+    """Where the end-to-end tier reads digits: a real MNIST folder (the option or env var, else ../shared beside a
+    checkout), else ``embedded`` when the embedded extra is installed, else None."""
+    candidates: list[str | None] = [config.getoption("--stochmem-data-dir"),
+                  str(Path(__file__).resolve().parents[4] / "shared" / "data" / "mnist")]
+    for candidate in candidates:
+        if candidate and Path(candidate).is_dir():
+            return candidate
+    from stochmem.data import DataError
+    from stochmem.embedded import embedded_path
+
+    try:
+        embedded_path()
+    except DataError:
+        return None
+    return EMBEDDED
+
+
+def describe_data(source: str | None) -> str:
+    if source is None:
+        return "none (the end-to-end tier is skipped)"
+    if source == EMBEDDED:
+        return "the 5,000 real MNIST digits of the embedded extra (no MNIST folder given)"
+    return f"real MNIST in {source}"
 
 
 def read_xfails(path: str) -> list[str]:
@@ -100,12 +131,10 @@ def reference() -> Backend:
 
 
 @pytest.fixture(scope="session")
-def mnist_dir(pytestconfig: pytest.Config) -> Iterator[Path]:
-    """Real MNIST for the end-to-end tier: the option, the env var, else ../shared beside a checkout."""
-    candidates = [pytestconfig.getoption("--stochmem-data-dir")]
-    candidates.append(str(Path(__file__).resolve().parents[4] / "shared" / "data" / "mnist"))
-    for candidate in candidates:
-        if candidate and Path(candidate).is_dir():
-            yield Path(candidate)
-            return
-    pytest.skip("end-to-end tier needs real MNIST: pass --stochmem-data-dir or set STOCHMEM_DATA_DIR")
+def digits(pytestconfig: pytest.Config) -> str:
+    """The end-to-end tier's data: a real MNIST folder, or ``embedded`` (see :func:`end_to_end_data`)."""
+    source = end_to_end_data(pytestconfig)
+    if source is None:
+        pytest.skip("the end-to-end tier needs digits: give real MNIST with `stochmem conform --data-dir DIR` "
+                    '(pytest: --stochmem-data-dir, or $STOCHMEM_DATA_DIR), or pip install "stochmem[embedded]"')
+    return source

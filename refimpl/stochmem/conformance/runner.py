@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,7 @@ def run_conformance(backend: str, xfails: str | None = None, data_dir: str | Non
     package_dir = Path(__file__).resolve().parent
     args = [
         "-p", "stochmem.conformance.plugin",
-        "-c", os.devnull,  # the suite's own settings, whatever project the user runs it from
+        "-c", str(package_dir / "pytest.ini"),  # the suite's own settings, whatever project it is run from
         "--rootdir", str(package_dir),
         "-p", "no:cacheprovider",
         "--stochmem-backend", backend,

@@ -1,4 +1,5 @@
-"""Conformance, chapter 6.3: the backend and the reference train the same small network on real MNIST."""
+"""Conformance, chapter 6.3: the backend and the reference train the same small network on real MNIST digits
+(the MNIST files when given, else the embedded extra's 5,000)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ import pytest
 
 from stochmem.backend_api import Backend
 from stochmem.config import DeviceParams, NetworkConfig
+from stochmem.conformance.plugin import EMBEDDED
 from stochmem.data import Dataset, load_split
+from stochmem.embedded import embedded_split
 from stochmem.training import train
 
 TRAIN, TEST = 200, 200
@@ -30,19 +33,24 @@ EXACT_WEIGHT_TOLERANCE = 1e-6  # [SPEC 6.1] rounding accumulated over 200 steps
 
 
 @functools.cache
-def _data(directory: str) -> tuple[Dataset, Dataset]:
-    return load_split(Path(directory), "train").subset(0, TRAIN), load_split(Path(directory), "test").subset(0, TEST)
+def _data(source: str) -> tuple[Dataset, Dataset]:
+    """The first TRAIN training and TEST test digits of ``source`` (a MNIST folder, or ``embedded``)."""
+    if source == EMBEDDED:
+        train_set, test_set = embedded_split()
+    else:
+        train_set, test_set = load_split(Path(source), "train"), load_split(Path(source), "test")
+    return train_set.subset(0, TRAIN), test_set.subset(0, TEST)
 
 
 @functools.cache
-def _reference_run(kind: str, directory: str) -> tuple[float, list[list[float]]]:
+def _reference_run(kind: str, source: str) -> tuple[float, list[list[float]]]:
     from stochmem.plugins import default_host
 
-    return _run(default_host().get("reference"), kind, directory)
+    return _run(default_host().get("reference"), kind, source)
 
 
-def _run(backend: Backend, kind: str, directory: str) -> tuple[float, list[list[float]]]:
-    train_set, test_set = _data(directory)
+def _run(backend: Backend, kind: str, source: str) -> tuple[float, list[list[float]]]:
+    train_set, test_set = _data(source)
     config = CONFIGS[kind]
     model = backend.create_model(config, 17)
     results = train(model, config, 17, train_set, test_set, epochs=1)
@@ -51,11 +59,11 @@ def _run(backend: Backend, kind: str, directory: str) -> tuple[float, list[list[
 
 @pytest.mark.end_to_end
 @pytest.mark.parametrize("kind", ["float", "stochastic", "memristive"])
-def test_spec_6_3_trains_like_the_reference(backend: Backend, mnist_dir: Path, kind: str) -> None:
+def test_spec_6_3_trains_like_the_reference(backend: Backend, digits: str, kind: str) -> None:
     if kind not in backend.capabilities.kinds:
         pytest.skip(f"{backend.name} does not implement {kind}")
-    reference_accuracy, reference_rows = _reference_run(kind, str(mnist_dir))
-    accuracy, rows = _run(backend, kind, str(mnist_dir))
+    reference_accuracy, reference_rows = _reference_run(kind, digits)
+    accuracy, rows = _run(backend, kind, digits)
     assert abs(accuracy - reference_accuracy) <= STATISTICAL_TOLERANCE, (
         f"[SPEC 6.3] {kind}: test accuracy {accuracy:.3f}, reference {reference_accuracy:.3f}")
     if backend.capabilities.exact:
