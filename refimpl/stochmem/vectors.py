@@ -13,6 +13,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -162,28 +163,61 @@ def training_image(k: int) -> list[float]:
     return [((k * 7 + p * 5) % 11) / 10 if (k + p) % 4 else 0.0 for p in range(12)]
 
 
+@dataclass(frozen=True)
+class TrainingCase:
+    """One TrainingStepTest: a network trained from initialisation for ``steps`` steps from step ``start``."""
+
+    kind: NetworkKind
+    steps: int
+    device: DeviceParams = field(default_factory=DeviceParams)
+    sizes: tuple[int, ...] = TRAINING_SIZES
+    bit_length: int = 8
+    start: int = 0
+    epoch: int = 0  #: the learning rate is lr * lr_decay**epoch [SPEC 3.5]
+
+    def describe(self) -> str:
+        extra = "" if self.kind == "float" else f", BL={self.bit_length}"
+        if self.kind == "memristive":
+            extra += f", sigma={self.device.sigma}B {self.device.noise_mode}, reset every {self.device.reset_every}"
+        return (f"{self.kind} {'-'.join(map(str, self.sizes))}{extra}, {self.steps} step(s) from step {self.start}, "
+                f"epoch {self.epoch}'s learning rate")
+
+
+TRAINING_CASES = (
+    TrainingCase("float", 1),
+    TrainingCase("stochastic", 1),
+    TrainingCase("memristive", 1),
+    TrainingCase("memristive", 6, DeviceParams(sigma=0.3, reset_every=3, w_max=0.5)),
+    TrainingCase("memristive", 4, DeviceParams(sigma=0.0, reset_every=2, levels=8)),
+    # Multi-step cases that change weights at every kind, deeper networks, a start past 0 that crosses resets,
+    # a decayed learning rate, pulse noise, a sigma that hits the floor and the clip, odd bit lengths.
+    TrainingCase("float", 5, sizes=(12, 6, 5, 3), start=41, epoch=3),
+    TrainingCase("stochastic", 6, sizes=(12, 6, 5, 3), bit_length=13, start=41, epoch=2),
+    TrainingCase("memristive", 8, DeviceParams(sigma=0.1, reset_every=4), sizes=(12, 6, 5, 3), bit_length=11,
+                 start=41, epoch=1),
+    TrainingCase("memristive", 6, DeviceParams(sigma=0.3, reset_every=3, noise_mode="pulse"), bit_length=9,
+                 start=17),
+    TrainingCase("memristive", 6, DeviceParams(sigma=2.0, levels=8, reset_every=5), bit_length=33, start=3),
+)
+
+
 def training_vectors() -> Json:
-    """[SPEC 3.3-3.8, 4.5] Training steps of a 12-5-3 network from initialisation, for every kind."""
+    """[SPEC 3.3-3.8, 4.3-4.6] Training steps from initialisation, with every crossbar's state after each step."""
     groups = []
-    cases: list[tuple[NetworkKind, int, DeviceParams]] = [
-        ("float", 1, DeviceParams()),
-        ("stochastic", 1, DeviceParams()),
-        ("memristive", 1, DeviceParams()),
-        ("memristive", 6, DeviceParams(sigma=0.3, reset_every=3, w_max=0.5)),
-        ("memristive", 4, DeviceParams(sigma=0.0, reset_every=2, levels=8)),
-    ]
-    for kind, steps, device_params in cases:
-        config = NetworkConfig(kind=kind, sizes=TRAINING_SIZES, bit_length=8, lr=0.5, device=device_params)
+    for case in TRAINING_CASES:
+        config = NetworkConfig(kind=case.kind, sizes=case.sizes, bit_length=case.bit_length, lr=0.5,
+                               device=case.device)
         seed = 20241128
+        eta = config.learning_rate(case.epoch)
         net = network.init_network(config, seed)
         initial = layers_json(net)
         trajectory = []
-        for step in range(steps):
-            image, label = training_image(step), step % 3
-            result = network.train_step(net, image, label, step, config.learning_rate(0))
-            trajectory.append({"step": step, "image": image, "label": label, "eta": config.learning_rate(0),
-                               "loss": result.loss, "prediction": result.prediction})
-        groups.append({"type": "TrainingStepTest", "comment": f"{kind}, {steps} step(s)",
+        for step in range(case.start, case.start + case.steps):
+            image, label = training_image(step), step % case.sizes[-1]
+            result = network.train_step(net, image, label, step, eta)
+            trajectory.append({"step": step, "image": image, "label": label, "eta": eta, "loss": result.loss,
+                               "prediction": result.prediction, "layersAfter": layers_json(net)})
+        groups.append({"type": "TrainingStepTest", "comment": case.describe(),
                        "tests": [{"config": to_dict(config), "seed": seed, "initialLayers": initial,
                                   "steps": trajectory, "finalLayers": layers_json(net)}]})
     return envelope("TrainingStep", {}, groups)

@@ -6,6 +6,7 @@ Shared by the conformance suite and the project's own tests.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 #: The family-wise false-alarm rate every statistical test module splits over its checks.
 FAMILY_ALPHA = 1e-9
@@ -42,3 +43,72 @@ def assert_binomial(count: int, n: int, p: float, alpha: float, what: str) -> No
     lo, hi = binomial_interval(n, p, alpha)
     assert lo <= count <= hi, (f"{what}: count {count} of {n} outside the exact binomial interval "
                                f"[{lo}, {hi}] for p = {p} at alpha = {alpha:.2g}")
+
+
+def binomial_gof_pvalue(counts: Sequence[int], n: int, p: float) -> float:
+    """Chi-square goodness of fit of ``counts`` to Binomial(n, p) (the whole shape: mean *and* spread).
+
+    Outcomes are pooled from both tails inward until every bin expects at least 5 counts, as the chi-square
+    approximation needs; returns the p-value (scipy.stats.chisquare).
+    """
+    from scipy import stats
+
+    expected_pmf = stats.binom.pmf(range(n + 1), n, p)
+    observed = [0] * (n + 1)
+    for count in counts:
+        observed[count] += 1
+    total = len(counts)
+    bins_observed: list[float] = []
+    bins_expected: list[float] = []
+    pending_observed, pending_expected = 0.0, 0.0
+    for k in range(n + 1):
+        pending_observed += observed[k]
+        pending_expected += total * expected_pmf[k]
+        if pending_expected >= 5:
+            bins_observed.append(pending_observed)
+            bins_expected.append(pending_expected)
+            pending_observed, pending_expected = 0.0, 0.0
+    if bins_expected:
+        bins_observed[-1] += pending_observed
+        bins_expected[-1] += pending_expected
+    if len(bins_expected) < 2:
+        return 1.0  # a single bin: nothing to test (p near 0 or 1 with few streams)
+    scale = sum(bins_observed) / sum(bins_expected)  # removes float rounding of the pmf's sum
+    return float(stats.chisquare(bins_observed, [e * scale for e in bins_expected]).pvalue)
+
+
+def assert_binomial_distribution(counts: Sequence[int], n: int, p: float, alpha: float, what: str) -> None:
+    """Fail, naming ``what``, if the counts do not follow Binomial(n, p) at level ``alpha`` (chi-square)."""
+    pvalue = binomial_gof_pvalue(counts, n, p)
+    mean = sum(counts) / len(counts)
+    variance = sum((c - mean) ** 2 for c in counts) / max(1, len(counts) - 1)
+    assert pvalue > alpha, (f"{what}: the counts of {len(counts)} streams do not follow Binomial({n}, {p:.6g}) "
+                            f"(chi-square p = {pvalue:.3g} <= alpha = {alpha:.2g}); their mean is {mean:.4g} "
+                            f"(expected {n * p:.4g}), their variance {variance:.4g} (expected {n * p * (1 - p):.4g})")
+
+
+def assert_standard_deviation(sample: Sequence[float], sigma: float, alpha: float, what: str) -> None:
+    """Fail, naming ``what``, if a normal sample's spread is not ``sigma`` at level ``alpha``.
+
+    Exact test for normal data: (m - 1) s^2 / sigma^2 ~ chi-square(m - 1), two-sided.
+    """
+    from scipy import stats
+
+    m = len(sample)
+    mean = sum(sample) / m
+    statistic = sum((x - mean) ** 2 for x in sample) / sigma**2
+    lo, hi = stats.chi2.ppf(alpha / 2, m - 1), stats.chi2.isf(alpha / 2, m - 1)
+    sd = math.sqrt(statistic / (m - 1)) * sigma
+    assert lo <= statistic <= hi, (f"{what}: standard deviation {sd:.5g}, expected {sigma:.5g} "
+                                   f"(ratio {sd / sigma:.4f} outside [{math.sqrt(lo / (m - 1)):.4f}, "
+                                   f"{math.sqrt(hi / (m - 1)):.4f}] at alpha = {alpha:.2g}, {m} samples)")
+
+
+def detectable_sd_ratio(m: int, alpha: float) -> tuple[float, float]:
+    """The interval of sd/sigma that :func:`assert_standard_deviation` accepts with ``m`` samples. A true ratio at
+    either end is caught about half the time, and the farther outside, the surer (the power table in
+    ``docs/howto/conformance.md`` quotes these)."""
+    from scipy import stats
+
+    lo, hi = stats.chi2.ppf(alpha / 2, m - 1), stats.chi2.isf(alpha / 2, m - 1)
+    return math.sqrt(lo / (m - 1)), math.sqrt(hi / (m - 1))

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stochmem.backend_api import Backend
-from stochmem.conformance.stats import FAMILY_ALPHA, assert_binomial
+from stochmem.conformance.stats import FAMILY_ALPHA, assert_binomial, assert_binomial_distribution
 from stochmem.conformance.vectors_source import cases, draw_of
 from stochmem.rng import Draw, Site
 from stochmem.streams import threshold
@@ -80,3 +80,60 @@ def test_spec_1_4_coincidence_counts_equal_the_reference(backend: Backend, refer
     draws = Draw(11, Site.UPDATE_ROW, 5, 2), Draw(11, Site.UPDATE_COLUMN, 5, 2)
     assert backend.coincidence_counts(rows, columns, bit_length, *draws) == \
         reference.coincidence_counts(rows, columns, bit_length, *draws), "[SPEC 1.4, 3.8] counts differ"
+
+
+#: [SPEC 1.2] Spread of the popcount: 2,000 streams per case, chi-square goodness of fit to Binomial(N, p).
+SPREAD_STREAMS = 2000
+SPREAD_CASES = [(0.3, 10), (0.5, 100), (0.9, 37)]
+
+
+@pytest.mark.statistical
+@pytest.mark.parametrize(("p", "n"), SPREAD_CASES)
+def test_spec_1_2_popcounts_have_the_binomial_spread(backend: Backend, p: float, n: int) -> None:
+    """Not only the mean: streams with the right mean but too little or too much spread (bits that are not
+    independent) fail the chi-square fit of the popcounts' whole distribution."""
+    streams = backend.encode([p] * SPREAD_STREAMS, n, Draw(71, Site.FORWARD_STREAM, n))
+    assert_binomial_distribution([s.count(1) for s in streams], n, threshold(p) / 2**32,
+                                 FAMILY_ALPHA / len(SPREAD_CASES), f"[SPEC 1.2] popcounts of p={p}, N={n}")
+
+
+#: [SPEC 1.2] Long streams: 512 streams of 4,096 bits (2**21 bits) per probability.
+LONG_STREAMS, LONG_BITS = 512, 4096
+LONG_PROBABILITIES = [0.25, 0.5, 0.8]
+
+
+@pytest.mark.statistical
+@pytest.mark.parametrize("p", LONG_PROBABILITIES)
+def test_spec_1_2_long_streams_resolve_the_probability(backend: Backend, p: float) -> None:
+    """2**21 bits: at p = 0.5 a probability off by 0.43 % of itself is caught (see the power table)."""
+    streams = backend.encode([p] * LONG_STREAMS, LONG_BITS, Draw(72, Site.EVAL_STREAM, 1))
+    assert_binomial(sum(s.count(1) for s in streams), LONG_STREAMS * LONG_BITS, threshold(p) / 2**32,
+                    FAMILY_ALPHA / len(LONG_PROBABILITIES), f"[SPEC 1.2] ones in 2**21 bits of p={p}")
+
+
+COINCIDENCE_CELLS = 1500
+
+
+@pytest.mark.statistical
+@pytest.mark.parametrize(("a", "b", "n"), [(0.5, 0.6, 20), (0.9, 0.2, 64)])
+def test_spec_1_4_coincidence_counts_have_the_binomial_spread(backend: Backend, a: float, b: float, n: int) -> None:
+    """1,500 independent single-cell updates (one draw each): popcount(A AND B) ~ Binomial(N, ab), mean and spread."""
+    counts = [backend.coincidence_counts([a], [b], n, Draw(73, Site.UPDATE_ROW, k),
+                                         Draw(73, Site.UPDATE_COLUMN, k))[0][0] for k in range(COINCIDENCE_CELLS)]
+    p = threshold(a) / 2**32 * (threshold(b) / 2**32)
+    assert_binomial_distribution(counts, n, p, FAMILY_ALPHA / 2, f"[SPEC 1.4] coincidences of a={a}, b={b}, N={n}")
+
+
+@pytest.mark.exact
+@pytest.mark.parametrize("bit_length", [5, 33, 100])
+def test_spec_1_2_a_word_equal_to_the_threshold_does_not_fire(backend: Backend, reference: Backend,
+                                                               bit_length: int) -> None:
+    """[SPEC 1.2] bit = word < floor(p 2**32): give each value exactly the word its bit k is drawn from."""
+    draw = Draw(77, Site.BACKWARD_STREAM, 3, 1)
+    values = 8
+    words = [w for block in range((values * bit_length + 3) // 4) for w in draw.block(block)]
+    probabilities = [words[i * bit_length + (i * 7) % bit_length] / 2**32 for i in range(values)]
+    got, want = backend.encode(probabilities, bit_length, draw), reference.encode(probabilities, bit_length, draw)
+    for i, (stream, expected) in enumerate(zip(got, want)):
+        assert stream == expected, (f"[SPEC 1.2] value {i} (p = word / 2**32 for its bit {(i * 7) % bit_length}): "
+                                    f"stream {bits_hex(stream)}, reference {bits_hex(expected)}")

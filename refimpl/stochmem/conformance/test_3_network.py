@@ -9,6 +9,7 @@ import pytest
 
 from stochmem.backend_api import Backend
 from stochmem.config import DeviceParams, NetworkConfig, from_dict
+from stochmem.conformance.compare import clause_of_state, first_difference
 from stochmem.conformance.stats import FAMILY_ALPHA, assert_binomial
 from stochmem.conformance.vectors_source import cases
 from stochmem.network import Layer
@@ -32,21 +33,38 @@ def assert_layers_close(actual: list[Layer], expected: list[dict[str, Any]], wha
                     f"{what}: crossbar {index} {field}"
 
 
+def layers_of(entries: list[dict[str, Any]]) -> list[Layer]:
+    """The vectors' JSON crossbars (``weights``, ``gPlus``, ``gMinus``) as :class:`~stochmem.network.Layer`."""
+    return [Layer(entry["weights"], entry.get("gPlus"), entry.get("gMinus")) for entry in entries]
+
+
+TRAINING_VECTORS = cases("training.json", "TrainingStepTest")
+
+
 @pytest.mark.exact
-def test_spec_3_training_step_vectors(backend: Backend) -> None:
-    """[SPEC 3.4-3.8, 4.5, 4.6] Initialisation and training steps replayed from the vectors."""
-    for case in cases("training.json", "TrainingStepTest"):
-        config = from_dict(case["config"])
-        if config.kind not in backend.capabilities.kinds:
-            continue
-        model = backend.create_model(config, case["seed"])
-        where = f"vector tcId {case['tcId']} ({config.kind})"
-        assert_layers_close(model.export_layers(), case["initialLayers"], f"[SPEC 3.4, 4.6] {where} initial")
-        for step in case["steps"]:
-            result = model.train_step(step["image"], step["label"], step["step"], step["eta"])
-            assert result.loss == pytest.approx(step["loss"], abs=WEIGHT_TOLERANCE), f"[SPEC 3.2] {where} loss"
-            assert result.prediction == step["prediction"], f"[SPEC 3.9] {where} prediction"
-        assert_layers_close(model.export_layers(), case["finalLayers"], f"[SPEC 3.5-3.8] {where} final")
+@pytest.mark.parametrize("case", TRAINING_VECTORS, ids=[f"tcId{case['tcId']}" for case in TRAINING_VECTORS])
+def test_spec_3_training_step_vectors(backend: Backend, case: dict[str, Any]) -> None:
+    """[SPEC 3.4-3.8, 4.3-4.6] Initialisation and training steps replayed from the vectors, the state compared
+    after every step: a failure names the first step and the first value that differs, and the clause."""
+    config = from_dict(case["config"])
+    if config.kind not in backend.capabilities.kinds:
+        pytest.skip(f"{backend.name} does not implement {config.kind} (vector tcId {case['tcId']})")
+    model = backend.create_model(config, case["seed"])
+    where = f"vector tcId {case['tcId']} ({config.kind})"
+    difference = first_difference(model.export_layers(), layers_of(case["initialLayers"]))
+    assert difference is None, f"{clause_of_state(config, 'g_plus', None)}, {where}: {difference}"
+    for step in case["steps"]:
+        result = model.train_step(step["image"], step["label"], step["step"], step["eta"])
+        at = f"{where}, step {step['step']}"
+        assert result.loss == pytest.approx(step["loss"], abs=WEIGHT_TOLERANCE), \
+            f"[SPEC 3.3, 3.2] {at}: loss {result.loss!r}, expected {step['loss']!r}"
+        assert result.prediction == step["prediction"], \
+            f"[SPEC 3.3] {at}: prediction {result.prediction}, expected {step['prediction']}"
+        difference = first_difference(model.export_layers(), layers_of(step["layersAfter"]))
+        if difference is not None:
+            field = next((f for f in ("g_plus", "g_minus") if f in difference), "weights")
+            raise AssertionError(f"{clause_of_state(config, field, step['step'])}, {where}: {difference}")
+    assert_layers_close(model.export_layers(), case["finalLayers"], f"[SPEC 3.5-3.8] {where} final")
 
 
 def layer_for(kind: str, levels: float = 3.0) -> Layer:
@@ -63,7 +81,8 @@ def test_spec_3_8_update_layer_equals_the_reference(backend: Backend, reference:
     if kind not in backend.capabilities.kinds:
         pytest.skip(f"{backend.name} does not implement {kind}")
     config = NetworkConfig(kind=kind, sizes=(5, 4), bit_length=16, device=DeviceParams(sigma=0.4))  # type: ignore[arg-type]
-    for step in range(5):
+    # Step 14 is a reset step of the default schedule (every 15): update_layer is the update alone, never the reset.
+    for step in (0, 1, 2, 3, 4, 14):
         args = (layer_for(kind), INPUTS, DELTAS, 0.3, config, 99, step, 1)
         got, want = backend.update_layer(*args), reference.update_layer(*args)
         for field in ("weights", "g_plus", "g_minus") if kind == "memristive" else ("weights",):
