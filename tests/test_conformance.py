@@ -54,3 +54,22 @@ def test_unknown_backend_is_a_clear_error():
     result = conform("no-such-backend")
     assert result.returncode != 0
     assert "unknown backend 'no-such-backend'" in result.stdout + result.stderr
+
+
+def test_reference_cache_serves_only_the_same_key_and_code(tmp_path, monkeypatch):
+    from stochmem.conformance import reference_cache
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    calls = []
+
+    def compute(value):
+        calls.append(value)
+        return [value, [[1.5]]]
+
+    assert reference_cache.cached({"kind": "float"}, lambda: compute(0.5)) == [0.5, [[1.5]]]
+    assert reference_cache.cached({"kind": "float"}, lambda: compute(0.9)) == [0.5, [[1.5]]], "served from disk"
+    assert reference_cache.cached({"kind": "memristive"}, lambda: compute(0.7)) == [0.7, [[1.5]]]
+    monkeypatch.setattr(reference_cache, "source_digest", lambda: "edited sources")
+    assert reference_cache.cached({"kind": "float"}, lambda: compute(0.1)) == [0.1, [[1.5]]], "new code, new run"
+    assert calls == [0.5, 0.7, 0.1]
+    assert all(path.suffix == ".json" for path in (tmp_path / "stochmem" / "conformance").iterdir())

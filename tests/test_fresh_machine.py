@@ -170,3 +170,22 @@ def test_numba_caches_outside_the_installed_package_and_survives_a_reinstall(tmp
         assert run.returncode == 0, f"{attempt}: {run.stderr[-2000:]}"
         assert listing(package) == before, f"{attempt}: the run wrote into the installed package"
         assert list(cache.glob("stochmem/numba/*/*/*.nbi")), f"{attempt}: no compile cache in the user cache"
+
+
+def test_a_binary_file_given_to_reproduce_is_a_clear_error(tmp_path, capsys):
+    binary = tmp_path / "weights.npz"
+    binary.write_bytes(bytes(range(256)) * 4)
+    assert cli.main(["reproduce", str(binary), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("stochmem: error:") and "not a TOML experiment file" in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists(), "nothing is written before the input is validated"
+
+
+def test_conform_reports_its_own_config_and_data(tmp_path):
+    """The report header names the suite's own settings file (not /dev/null) and the data the end-to-end tier uses."""
+    env = {k: v for k, v in os.environ.items() if k != "STOCHMEM_DATA_DIR"}
+    result = subprocess.run([sys.executable, "-m", "stochmem.cli", "conform", "reference", "--collect-only"],
+                            capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "dev/null" not in result.stdout
+    assert "end-to-end data:" in result.stdout

@@ -79,7 +79,12 @@ def load_experiment(name_or_path: str, overrides: list[str] | None = None) -> Ex
         path = Path(name_or_path)
         if not path.is_file():
             raise ConfigError(f"{name_or_path!r} is neither a built-in experiment ({', '.join(BUILTIN)}) nor a file")
-        source, text = str(path), path.read_text()
+        source = str(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as error:
+            raise ConfigError(f"{source}: not a TOML experiment file (not UTF-8 text: byte {error.start} cannot be "
+                              "decoded); give fig3, fig4, fig5 or a .toml file") from None
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:

@@ -70,6 +70,10 @@ def needs(backend: Backend, config: NetworkConfig) -> None:
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
 def test_spec_3_5_training_equals_the_reference_step_by_step(backend: Backend, reference: Backend,
                                                              scenario: str) -> None:
+    """Every step's loss, prediction and state equal the reference's. What decides them: the shapes and kinds
+    [SPEC 3.1], the initial weights from uniforms [SPEC 2.4, 3.4] and devices [SPEC 4.1, 4.6], the streams at their
+    normative sites [SPEC 2.3, 1.3] and the signed error streams [SPEC 1.5] of the forward and backward passes
+    [SPEC 3.3, 3.6], the update [SPEC 3.7, 3.8, 4.3] and the reset [SPEC 4.5]."""
     config = SCENARIOS[scenario]
     needs(backend, config)
     model, expected = backend.create_model(config, 7), reference.create_model(config, 7)

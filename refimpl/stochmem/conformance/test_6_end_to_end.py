@@ -12,6 +12,7 @@ import pytest
 from stochmem.backend_api import Backend
 from stochmem.config import DeviceParams, NetworkConfig
 from stochmem.conformance.plugin import EMBEDDED
+from stochmem.conformance.reference_cache import cached
 from stochmem.data import Dataset, load_split
 from stochmem.embedded import embedded_split
 from stochmem.training import train
@@ -48,9 +49,16 @@ def _data(source: str) -> tuple[Dataset, Dataset]:
 
 @functools.cache
 def _reference_run(kind: str, source: str) -> tuple[float, list[list[float]]]:
+    """The reference's run, from the disk cache when the same code trained it before (:mod:`.reference_cache`).
+
+    Any MNIST folder that loads is the official MNIST (its SHA-256 is verified), so the key names the data source,
+    not the folder."""
     from stochmem.plugins import default_host
 
-    return _run(default_host().get("reference"), kind, source)
+    key = {"kind": kind, "data": EMBEDDED if source == EMBEDDED else "mnist", "train": TRAIN, "test": TEST,
+           "config": repr(CONFIGS[kind])}
+    accuracy, rows = cached(key, lambda: _run(default_host().get("reference"), kind, source))
+    return accuracy, rows
 
 
 def _run(backend: Backend, kind: str, source: str) -> tuple[float, list[list[float]]]:
