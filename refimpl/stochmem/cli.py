@@ -150,7 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "report, clause by clause, where it agrees with the reference. Extra arguments go to pytest.")
     conform.add_argument("backend", help="backend name (see `stochmem backends`)")
     conform.add_argument("--xfails", default=None, help="file of known deviations: one test id per line")
-    conform.add_argument("--data-dir", default=None, help="real MNIST for the end-to-end tier")
+    conform.add_argument("--data-dir", default=None,
+                         help="real MNIST for the end-to-end tier (default: $STOCHMEM_DATA_DIR, else the 5,000 digits "
+                              "of the embedded extra; the report header says which)")
     conform.epilog = "Any further arguments (e.g. -m statistical, -k spec_4, -q) are passed to pytest."
 
     data = commands.add_parser("data", help="check or fetch the MNIST files")

@@ -124,7 +124,7 @@ AUTO_PREFERENCE = ("numba", "numpy", "reference")
 
 
 def resolve_backend_name(name: str) -> str:
-    """``name`` itself, or for ``auto`` the fastest installed exact built-in backend (see :data:`AUTO_PREFERENCE`)."""
+    """``name`` itself, or for ``auto`` the fastest installed exact built-in backend (``AUTO_PREFERENCE``)."""
     if name != AUTO:
         return name
     entries = default_host().registry.entries
