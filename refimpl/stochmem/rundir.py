@@ -20,14 +20,17 @@ import contextlib
 import csv
 import hashlib
 import json
+import math
 import os
 import platform
+import re
 import subprocess
 import tempfile
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from stochmem.config import NetworkConfig
 from stochmem.network import Layer
 from stochmem.training import EpochResult, TrainingState
 
@@ -126,8 +129,8 @@ def _current_npz(run_dir: Path) -> Path | None:
     if not path.is_file():
         return None
     try:
-        return run_dir / str(json.loads(path.read_text())["arrays"])
-    except (json.JSONDecodeError, KeyError):
+        return run_dir / arrays_name(json.loads(path.read_text()), path)
+    except (ValueError, AttributeError):  # unreadable or edited: never delete what it names
         return None
 
 
@@ -146,10 +149,21 @@ def _checkpoint_document(run_dir: Path) -> dict[str, Any]:
 
 
 def _state_of(document: dict[str, Any]) -> TrainingState:
+    """The training state of a checkpoint document, its counters checked (whole numbers in range)."""
     saved = document["state"]
     results = [EpochResult(**r) for r in saved["results"]]
-    return TrainingState(int(saved["epoch"]), int(saved["position"]), float(saved["loss_sum"]),
-                         int(saved["mistakes"]), results)
+    for name in ("epoch", "position", "mistakes"):
+        value = saved[name]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"state.{name} = {value!r}: expected a whole number >= 0")
+    if saved["mistakes"] > saved["position"]:
+        raise ValueError(f"state.mistakes = {saved['mistakes']} exceeds state.position = {saved['position']}")
+    loss_sum = float(saved["loss_sum"])
+    if not math.isfinite(loss_sum) or loss_sum < 0:
+        raise ValueError(f"state.loss_sum = {saved['loss_sum']!r}: expected a finite number >= 0")
+    if len(results) != saved["epoch"]:
+        raise ValueError(f"state.results has {len(results)} epochs, but state.epoch = {saved['epoch']}")
+    return TrainingState(saved["epoch"], saved["position"], loss_sum, saved["mistakes"], results)
 
 
 def load_state(run_dir: Path) -> TrainingState:
@@ -162,8 +176,58 @@ def load_state(run_dir: Path) -> TrainingState:
                           f"({type(error).__name__}: {error})") from error
 
 
-def load_checkpoint(run_dir: Path) -> tuple[list[Layer], TrainingState]:
-    """The crossbars and training state of the run's checkpoint, validated (format, checksum, shapes)."""
+ARRAYS_NAME = re.compile(r"checkpoint-[0-9]{10}\.npz")
+
+
+def arrays_name(document: dict[str, Any], path: Path) -> str:
+    """The checkpoint's ``arrays`` file name: a ``checkpoint-<step>.npz`` in the run directory itself, never a path
+    (a checkpoint must not continue from, or later delete, another run's file)."""
+    name = document.get("arrays")
+    if not isinstance(name, str) or not ARRAYS_NAME.fullmatch(name):
+        raise RunDirError(f"{path}: field 'arrays' = {name!r} is invalid: expected a file name checkpoint-<10 digits>"
+                          ".npz in the run directory; the checkpoint was edited or is corrupt")
+    return name
+
+
+def check_layers(layers: list[Layer], config: NetworkConfig, where: str) -> None:
+    """Fail with a RunDirError naming ``where`` and the array unless ``layers`` fit ``config``: one crossbar per pair
+    of layer sizes, shapes (n_out, n_in + 1), finite values, device levels in [0, L - 1] for a memristive network
+    (and none otherwise), and weights equal to dw_min (G+ - G-). Checked before any backend sees the arrays."""
+    import numpy as np
+
+    sizes = config.sizes
+    if len(layers) != len(sizes) - 1:
+        raise RunDirError(f"{where}: {len(layers)} crossbars, but the run's sizes {'-'.join(map(str, sizes))} need "
+                          f"{len(sizes) - 1}")
+    top = float(config.device.top_level)
+    for index, layer in enumerate(layers):
+        shape = (sizes[index + 1], sizes[index] + 1)
+        fields = {"weights": layer.weights, "g_plus": layer.g_plus, "g_minus": layer.g_minus}
+        memristive = config.kind == "memristive"
+        for name, value in fields.items():
+            if name != "weights" and (value is None) == memristive:
+                raise RunDirError(f"{where}: crossbar {index} {'lacks' if memristive else 'has'} device levels "
+                                  f"({name}) but the network is {config.kind}")
+            if value is None:
+                continue
+            array = np.asarray(value, dtype=np.float64)
+            if array.shape != shape:
+                raise RunDirError(f"{where}: {name}_{index} has shape {array.shape}, expected {shape} for layer sizes "
+                                  f"{sizes[index]} -> {sizes[index + 1]}")
+            if not np.isfinite(array).all():
+                raise RunDirError(f"{where}: {name}_{index} holds a value that is not finite")
+            if name != "weights" and (array.min() < 0.0 or array.max() > top):
+                raise RunDirError(f"{where}: {name}_{index} holds a level outside [0, {top:g}] (levels = "
+                                  f"{config.device.levels})")
+        if memristive:
+            implied = config.device.dw_min * (np.asarray(layer.g_plus) - np.asarray(layer.g_minus))
+            if not np.allclose(np.asarray(layer.weights), implied, rtol=1e-9, atol=1e-12):
+                raise RunDirError(f"{where}: weights_{index} are not dw_min (G+ - G-) of its devices [SPEC 4.2]")
+
+
+def load_checkpoint(run_dir: Path, config: NetworkConfig | None = None) -> tuple[list[Layer], TrainingState]:
+    """The crossbars and training state of the run's checkpoint, validated (format, checksum, the arrays' name;
+    with ``config``, every array against the network: :func:`check_layers`)."""
     import io
 
     import numpy as np
@@ -171,7 +235,7 @@ def load_checkpoint(run_dir: Path) -> tuple[list[Layer], TrainingState]:
     path = run_dir / "checkpoint.json"
     document = _checkpoint_document(run_dir)
     try:
-        npz = run_dir / str(document["arrays"])
+        npz = run_dir / arrays_name(document, path)
         blob = npz.read_bytes()
         if hashlib.sha256(blob).hexdigest() != document["sha256"]:
             raise RunDirError(f"{npz}: SHA-256 does not match {path}; the checkpoint is corrupt")
@@ -189,6 +253,8 @@ def load_checkpoint(run_dir: Path) -> tuple[list[Layer], TrainingState]:
         raise
     except (OSError, KeyError, TypeError, ValueError) as error:
         raise RunDirError(f"{path}: the checkpoint cannot be read ({type(error).__name__}: {error})") from error
+    if config is not None:
+        check_layers(layers, config, str(npz))
     return layers, state
 
 

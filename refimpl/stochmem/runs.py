@@ -204,7 +204,8 @@ def execute(spec: RunSpec, run_dir: Path | None = None, data_dir: str | None = N
     state = TrainingState()
     if run_dir is not None:
         if resume:
-            layers, state = rundir.load_checkpoint(run_dir)
+            layers, state = rundir.load_checkpoint(run_dir, config)
+            check_position(run_dir, state, len(train_set))
             model.load_layers(layers)
         else:
             rundir.start(run_dir, {"arguments": spec.to_json(), "network": to_dict(config),
@@ -244,6 +245,13 @@ def execute(spec: RunSpec, run_dir: Path | None = None, data_dir: str | None = N
         if log is not None:
             log.close()
     return results
+
+
+def check_position(run_dir: Path, state: TrainingState, n_train: int) -> None:
+    """A checkpoint's position lies inside its epoch of ``n_train`` images."""
+    if state.position > n_train:
+        raise rundir.RunDirError(f"{run_dir / 'checkpoint.json'}: state.position = {state.position} lies beyond the "
+                                 f"epoch's {n_train} training images; the checkpoint was edited or is corrupt")
 
 
 def prepare_resume(run_dir: Path, spec: RunSpec) -> TrainingState:
@@ -301,7 +309,7 @@ def evaluate_checkpoint(run_dir: Path, spec: RunSpec, data_dir: str | None, vari
     backend = get_backend(spec.backend)
     _, test_set = load_data(spec, data_dir)
     model = backend.create_model(spec.network_config(), spec.seed)
-    layers, state = rundir.load_checkpoint(run_dir)
+    layers, state = rundir.load_checkpoint(run_dir, spec.network_config())
     model.load_layers(layers)
     reading = bit_length or spec.bl
     noise = getattr(backend, "corrupt", corrupt)  # a backend may offer a faster exact twin of [SPEC 5.4]
