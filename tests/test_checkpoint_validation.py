@@ -63,7 +63,7 @@ def fails_cleanly(capsys, argv, *expected):
 def test_tampered_arrays_are_refused_by_resume_and_evaluate(run, capsys, change, message):
     rewrite_arrays(run, change)
     fails_cleanly(capsys, ["train", "--run-dir", str(run), "--resume", "--epochs", "2", "--backend", "numba"],
-                  message if "g_minus_1" != message else "g_minus_1")
+                  message if message != "g_minus_1" else "g_minus_1")
     fails_cleanly(capsys, ["evaluate", str(run)], message)
 
 

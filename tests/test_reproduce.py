@@ -121,3 +121,20 @@ def test_overrides_reach_every_run_but_not_the_sweep_variable():
     assert {run.spec.levels for run in experiment.runs} == {64}
     assert {run.spec.epochs for run in experiment.runs} == {2}
     assert [run.spec.sigma for run in experiment.runs] == [0.0, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0]
+
+
+@pytest.mark.parametrize("name", ["/tmp/elsewhere", "../escape", "..", "a/b", "", 7])
+def test_an_experiment_name_never_leaves_the_output_folder(tmp_path, name, capsys):
+    config = tmp_path / "exp.toml"
+    config.write_text(f"name = {json.dumps(name)}\n[defaults]\nepochs = 1\n[[runs]]\nlabel = 'a'\n")
+    out = tmp_path / "out"
+    assert cli.main(["reproduce", str(config), "--out", str(out)]) == 2
+    assert "name = " in capsys.readouterr().err
+    assert not out.exists(), "nothing is written before the config is validated"
+
+
+def test_a_run_label_never_leaves_the_experiment_folder():
+    from stochmem.reproduce import slug
+
+    for label in ("..", ".", "../x", "a/../../b"):
+        assert "/" not in slug(label) and slug(label).strip(".") != "", label

@@ -145,3 +145,25 @@ def test_progress_line_only_on_a_terminal(monkeypatch, capsys):
     assert "epoch 1/2" in err and "4/4 images" in err and "training accuracy  75.0 %" in err
     ProgressLine(2, state, enabled=False)(4, 4)
     assert capsys.readouterr().err == ""
+
+
+def test_a_run_directory_has_one_writer(tmp_path, data_args, capsys):
+    """A second writer is refused with the holder named; the lock dies with its process (no stale lock)."""
+    run = tmp_path / "run"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from pathlib import Path; from stochmem import rundir\n"
+         "with rundir.locked(Path(sys.argv[1])):\n    print('locked', flush=True); time.sleep(60)", str(run)],
+        stdout=subprocess.PIPE, text=True, env=dict(os.environ, PYTHONPATH=str(REPO_ROOT)))
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        (run / ".checkpoint.json.abc.tmp").write_text("left by a killed write")
+        assert cli.main([*ARGS, "--epochs", "1", "--train-size", "20", *data_args, "--backend", "numpy",
+                         "--run-dir", str(run), "--quiet"]) == 2
+        err = capsys.readouterr().err
+        assert f"{run} is in use by process {holder.pid}" in err and "Traceback" not in err
+    finally:
+        holder.send_signal(signal.SIGKILL)  # dies holding the lock, as a crash would
+        holder.communicate()
+    assert cli.main([*ARGS, "--epochs", "1", "--train-size", "20", *data_args, "--backend", "numpy",
+                     "--run-dir", str(run), "--quiet"]) == 0, "a dead holder's lock must not block the next run"
+    assert not list(run.glob(".*.tmp")), "leftover temporary files are removed on the next start"

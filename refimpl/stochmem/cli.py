@@ -9,6 +9,7 @@ import shlex
 import sys
 from collections.abc import Sequence
 from dataclasses import fields, replace
+from pathlib import Path
 
 from stochmem import __version__
 from stochmem.backend_api import THREADS_ENV, BackendError
@@ -178,13 +179,24 @@ def command_train(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from stochmem import rundir
-    from stochmem.runs import execute, prepare_resume, recorded_data_dir
 
     run_dir = Path(args.run_dir) if args.run_dir else None
+    if run_dir is None:
+        if args.resume:
+            raise ConfigError("--resume needs --run-dir: the folder of the run to continue")
+        return train_and_report(args, None)
+    with rundir.locked(run_dir):  # one writer per run directory
+        return train_and_report(args, run_dir)
+
+
+def train_and_report(args: argparse.Namespace, run_dir: Path | None) -> int:
+    """The body of ``stochmem train``, with the run directory (if any) locked by the caller."""
+    from stochmem import rundir
+    from stochmem.runs import execute, prepare_resume, recorded_data_dir
+
     data_dir = args.data_dir
     if args.resume:
-        if run_dir is None:
-            raise ConfigError("--resume needs --run-dir: the folder of the run to continue")
+        assert run_dir is not None
         spec = RunSpec.from_json(rundir.read_config(run_dir)["arguments"])
         if args.epochs is not None:
             spec = replace(spec, epochs=args.epochs)
@@ -210,15 +222,16 @@ def command_evaluate(args: argparse.Namespace) -> int:
     if args.test_size is not None:
         spec = replace(spec, test_size=args.test_size)
     data_dir = recorded_data_dir(run_dir, spec, args.data_dir, args.allow_data_change)
-    rows, state = evaluate_checkpoint(run_dir, spec, data_dir, args.input_noise, args.bl, args.repeats)
+    with rundir.locked(run_dir):  # evaluations.json has one writer, and no training runs meanwhile
+        rows, state = evaluate_checkpoint(run_dir, spec, data_dir, args.input_noise, args.bl, args.repeats)
+        record = run_dir / "evaluations.json"
+        previous = json.loads(record.read_text()) if record.is_file() else []
+        rundir.write_json(record, [*previous, *rows])
     print(f"{run_dir}: {spec.kind} network after {state.epoch} epoch(s) + {state.position} images; "
           f"{spec.test_size} test images, read with BL={rows[0]['bit_length']}, {args.repeats} repeat(s)")
     for row in rows:
         print(f"  input noise variance {row['noise_variance']:g}: test accuracy {100 * row['mean_accuracy']:.2f} % "
               f"+- {100 * row['std_accuracy']:.2f} %")
-    record = run_dir / "evaluations.json"
-    previous = json.loads(record.read_text()) if record.is_file() else []
-    rundir.write_json(record, [*previous, *rows])
     return 0
 
 

@@ -9,6 +9,7 @@ it stopped, and the result of a run does not depend on how many worker processes
 from __future__ import annotations
 
 import os
+import re
 import threading
 import tomllib
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from stochmem import rundir
 from stochmem.backend_api import WORKERS_ENV
 from stochmem.config import ConfigError
 from stochmem.runs import RunSpec, evaluate_checkpoint, execute, prepare_resume, quiet, recorded_data_dir
+from stochmem.training import EpochResult
 
 BUILTIN = ("fig3", "fig4", "fig5")
 TOP_KEYS = {"name", "version", "title", "defaults", "runs", "evaluation"}
@@ -137,12 +139,26 @@ def load_experiment(name_or_path: str, overrides: list[str] | None = None) -> Ex
     variances = tuple(float(v) for v in evaluation.get("noise_variances", ()))
     if any(v < 0 for v in variances):
         raise ConfigError(f"{source}: evaluation.noise_variances must be >= 0, got {list(variances)}")
-    return Experiment(str(document.get("name", Path(source).stem)), int(document.get("version", 1)),
+    return Experiment(experiment_name(document.get("name", Path(source).stem), source), int(document.get("version", 1)),
                       str(document.get("title", "")), tuple(runs), variances, repeats)
 
 
 def slug(label: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in label)
+    """A run label as a folder name: letters, digits, '-', '_' and '.' kept, anything else '_'; never '.' or '..'
+    (a run's folder must stay inside its experiment's)."""
+    name = "".join(c if c.isalnum() or c in "-_." else "_" for c in label)
+    return name if name.strip(".") else name.replace(".", "_") or "_"
+
+
+EXPERIMENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
+
+
+def experiment_name(value: object, source: str) -> str:
+    """An experiment's name, which names its folder under --out: a plain name, never a path."""
+    if not isinstance(value, str) or not EXPERIMENT_NAME.fullmatch(value) or value.strip(".") == "":
+        raise ConfigError(f"{source}: name = {value!r} is invalid: expected a plain name of letters, digits, '-', "
+                          "'_' and '.' (it names the experiment's folder under --out), e.g. fig4-levels")
+    return value
 
 
 class Messages(Protocol):
@@ -162,6 +178,14 @@ def _run_task(task: dict[str, Any], messages: Messages | None = None) -> dict[st
     run_dir = Path(task["run_dir"])
     data_dir = task["data_dir"]
     say = quiet if messages is None else lambda text: messages.put(f"{task['experiment']}/{task['label']}: {text}")
+    with rundir.locked(run_dir):  # one writer per run directory, also across concurrent reproductions
+        results, evaluations = _train_and_evaluate(task, spec, run_dir, data_dir, say)
+    return {"label": task["label"], "results": [asdict(r) for r in results], "evaluations": evaluations}
+
+
+def _train_and_evaluate(task: dict[str, Any], spec: RunSpec, run_dir: Path, data_dir: str | None,
+                        say: Callable[[str], None]) -> tuple[list[EpochResult], dict[str, Any]]:
+    """The body of :func:`_run_task`, with its run directory locked by the caller."""
     if (run_dir / "checkpoint.json").is_file():  # an interrupted run continues; a shorter one is extended
         data_dir = recorded_data_dir(run_dir, spec, data_dir)
         state = prepare_resume(run_dir, spec)
@@ -179,7 +203,7 @@ def _run_task(task: dict[str, Any], messages: Messages | None = None) -> dict[st
         evaluations[str(bit_length)], _state = evaluate_checkpoint(run_dir, spec, data_dir,
                                                                    task["variances"], bit_length or None,
                                                                    task["repeats"])
-    return {"label": task["label"], "results": [asdict(r) for r in results], "evaluations": evaluations}
+    return results, evaluations
 
 
 def _relay(messages: Messages, say: Callable[[str], None]) -> None:

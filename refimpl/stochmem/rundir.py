@@ -25,7 +25,10 @@ import os
 import platform
 import re
 import subprocess
+import sys
 import tempfile
+import time
+from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -40,6 +43,44 @@ FORMAT_VERSION = 1
 
 class RunDirError(ValueError):
     """A run directory is missing, inconsistent, or belongs to another run."""
+
+
+LOCK_NAME = ".lock"
+HOLDER_NAME = ".lock-holder.json"
+
+
+@contextlib.contextmanager
+def locked(run_dir: Path) -> Iterator[None]:
+    """Hold the run directory's writer lock for the block; a RunDirError naming the holder if another process has it.
+
+    The lock is the OS's advisory file lock (through ``filelock``): it dies with its process, so a run killed by
+    SIGKILL or a power cut leaves no stale lock behind; ``.lock-holder.json`` only tells who holds a live one.
+    Leftover temporary files of a write that was interrupted are removed once the lock is held.
+    """
+    from filelock import FileLock, Timeout
+
+    run_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(run_dir / LOCK_NAME, timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        holder = "another process"
+        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+            info = json.loads((run_dir / HOLDER_NAME).read_text())
+            holder = f"process {info['pid']} on {info['host']} (since {info['since']}: {info['command']})"
+        raise RunDirError(f"{run_dir} is in use by {holder}: wait for it to finish, or stop it, before writing to "
+                          "this run directory") from None
+    try:
+        for leftover in run_dir.glob(".*.tmp"):
+            leftover.unlink(missing_ok=True)
+        write_json(run_dir / HOLDER_NAME, {"pid": os.getpid(), "host": platform.node(),
+                                           "since": time.strftime("%Y-%m-%d %H:%M:%S"),
+                                           "command": " ".join(sys.argv)})
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            (run_dir / HOLDER_NAME).unlink()
+        lock.release()
 
 
 def write_atomically(path: Path, data: bytes) -> None:
