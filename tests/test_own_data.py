@@ -81,3 +81,41 @@ def test_mismatched_files_are_refused(own_data):
                                                          .read_bytes())
     with pytest.raises(DataError, match=r"90 images but t10k-labels-idx1-ubyte\.gz has 80 labels"):
         load_idx_split(own_data, "test")
+
+
+def test_idx_reader_streams_and_caps_what_it_inflates(tmp_path):
+    """A header that declares more than the cap is refused before any payload is inflated (a 2.6 MB .gz that
+    inflates to gigabytes costs nothing); a corrupt gzip stream is a DataError, not a zlib.error."""
+    import gzip
+    import struct
+    import time
+    import zlib
+
+    from stochmem.data import MAX_IDX_PAYLOAD, read_idx
+
+    bomb = tmp_path / "train-images-idx3-ubyte.gz"
+    header = bytes([0, 0, 8, 3]) + struct.pack(">3I", 70000, 200, 200)  # 2.8 GB declared
+    with gzip.open(bomb, "wb") as out:
+        out.write(header)
+        for _ in range(64):
+            out.write(bytes(1 << 20))  # 64 MiB of zeros: the file stays small, the payload is never read
+    start = time.perf_counter()
+    with pytest.raises(DataError, match="more than the"):
+        read_idx(bomb, 3)
+    assert time.perf_counter() - start < 1.0
+    assert MAX_IDX_PAYLOAD < 70000 * 200 * 200
+
+    good = gzip.compress(bytes([0, 0, 8, 1]) + struct.pack(">I", 5000) + bytes(5000), mtime=0)
+    broken = tmp_path / "t10k-labels-idx1-ubyte.gz"
+    for offset, cause in ((10, zlib.error), (len(good) - 8, OSError)):  # a bad deflate block; a bad CRC
+        blob = bytearray(good)
+        blob[offset] ^= 0xFF
+        broken.write_bytes(bytes(blob))
+        with pytest.raises(DataError, match="cannot read") as info:
+            read_idx(broken, 1)
+        assert str(broken) in str(info.value) and isinstance(info.value.__cause__, cause)
+
+    trailing = tmp_path / "labels.gz"
+    trailing.write_bytes(gzip.compress(bytes([0, 0, 8, 1]) + struct.pack(">I", 3) + bytes(4)))
+    with pytest.raises(DataError, match="trailing bytes"):
+        read_idx(trailing, 1)

@@ -120,23 +120,54 @@ def verify_file(path: Path, name: str) -> None:
                         "corrupt, truncated or not the original MNIST file. Delete it and fetch it again.")
 
 
-def read_bytes(path: Path) -> bytes:
-    """The file's content, gunzipped when its name ends in .gz; a broken gzip stream is a DataError."""
-    try:
-        if path.suffix == ".gz":
-            with gzip.open(path, "rb") as handle:
-                return handle.read()
-        return path.read_bytes()
-    except (OSError, EOFError, gzip.BadGzipFile) as error:
-        raise DataError(f"{path}: cannot read ({error}); the file is corrupt or truncated") from error
-
-
 def parse_idx(data: bytes, source: str, expected_ndim: int) -> tuple[tuple[int, ...], bytes]:
     """[SPEC 5.1] Parse an IDX file of unsigned bytes: its dimensions and its payload, fully validated.
 
     Layout: two zero bytes, the type code 0x08 (unsigned byte), the number of dimensions d, then d big-endian
     uint32 sizes, then exactly prod(sizes) bytes.
     """
+    dims, size = idx_header(data, source, expected_ndim)
+    payload = data[4 + 4 * expected_ndim:]
+    if len(payload) != size:
+        kind = "truncated" if len(payload) < size else "has trailing bytes"
+        raise DataError(f"{source}: {kind}: {len(payload)} data bytes, dimensions {dims} need {size}")
+    return dims, payload
+
+
+#: The largest IDX payload read (1 GiB): MNIST's training images are 47 MB. A header that declares more is refused
+#: before anything is decompressed, so a small hostile .gz cannot inflate into memory.
+MAX_IDX_PAYLOAD = 1 << 30
+
+
+def read_idx(path: Path, expected_ndim: int) -> tuple[tuple[int, ...], bytes]:
+    """[SPEC 5.1] Read an IDX file (plain or .gz) as a stream: the header first, validated, then exactly the
+    payload it declares (at most :data:`MAX_IDX_PAYLOAD`), then a check that nothing follows. Every failure,
+    a broken gzip stream included, is a DataError naming the file."""
+    import zlib
+
+    try:
+        with (gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")) as handle:
+            start = handle.read(4)
+            if len(start) < 4:
+                raise DataError(f"{path}: {len(start)} bytes is too short for an IDX header")
+            header = start + handle.read(4 * start[3])
+            dims, size = idx_header(header, str(path), expected_ndim)
+            if size > MAX_IDX_PAYLOAD:
+                raise DataError(f"{path}: dimensions {dims} declare {size:,} bytes, more than the "
+                                f"{MAX_IDX_PAYLOAD:,} this reader accepts")
+            payload = handle.read(size)
+            if len(payload) < size:
+                raise DataError(f"{path}: truncated: {len(payload)} data bytes, dimensions {dims} need {size}")
+            if handle.read(1):
+                raise DataError(f"{path}: has trailing bytes after the {size} data bytes dimensions {dims} need")
+    except (OSError, EOFError, zlib.error) as error:
+        raise DataError(f"{path}: cannot read ({type(error).__name__}: {error}); the file is corrupt or "
+                        "truncated") from error
+    return dims, payload
+
+
+def idx_header(data: bytes, source: str, expected_ndim: int) -> tuple[tuple[int, ...], int]:
+    """[SPEC 5.1] The dimensions an IDX header declares and the payload size they need, the header validated."""
     if len(data) < 4:
         raise DataError(f"{source}: {len(data)} bytes is too short for an IDX header")
     zero0, zero1, type_code, ndim = data[:4]
@@ -153,11 +184,7 @@ def parse_idx(data: bytes, source: str, expected_ndim: int) -> tuple[tuple[int, 
     size = 1
     for dim in dims:
         size *= dim
-    payload = data[header:]
-    if len(payload) != size:
-        kind = "truncated" if len(payload) < size else "has trailing bytes"
-        raise DataError(f"{source}: {kind}: {len(payload)} data bytes, dimensions {dims} need {size}")
-    return dims, payload
+    return dims, size
 
 
 def load_split(directory: Path, split: str, verify: bool = True) -> Dataset:
@@ -185,8 +212,8 @@ def load_idx_split(directory: Path, split: str) -> Dataset:
         raise ValueError(f"split must be one of {sorted(SPLITS)}, got {split!r}")
     images_name, labels_name, _count = SPLITS[split]
     images_path, labels_path = find_file(directory, images_name), find_file(directory, labels_name)
-    (n, rows, cols), pixels = parse_idx(read_bytes(images_path), str(images_path), 3)
-    (n_labels,), labels = parse_idx(read_bytes(labels_path), str(labels_path), 1)
+    (n, rows, cols), pixels = read_idx(images_path, 3)
+    (n_labels,), labels = read_idx(labels_path, 1)
     if n != n_labels:
         raise DataError(f"{split}: {images_path.name} has {n} images but {labels_path.name} has {n_labels} labels")
     if n == 0 or rows * cols == 0:

@@ -25,6 +25,7 @@ from stochmem import rundir
 from stochmem.backend_api import WORKERS_ENV
 from stochmem.config import ConfigError
 from stochmem.runs import RunSpec, evaluate_checkpoint, execute, prepare_resume, quiet, recorded_data_dir
+from stochmem.schema import check_experiment
 from stochmem.training import EpochResult
 
 BUILTIN = ("fig3", "fig4", "fig5")
@@ -94,6 +95,7 @@ def load_experiment(name_or_path: str, overrides: list[str] | None = None) -> Ex
     unknown = sorted(set(document) - TOP_KEYS)
     if unknown:
         raise ConfigError(f"{source}: unknown keys {unknown}; known keys are {sorted(TOP_KEYS)}")
+    check_experiment(document, source)
     defaults = dict(document.get("defaults", {}))
     evaluation = dict(document.get("evaluation", {}))
     for override in overrides or []:
@@ -109,6 +111,7 @@ def load_experiment(name_or_path: str, overrides: list[str] | None = None) -> Ex
                 raise ConfigError(f"--set {key}: unknown key; known keys are "
                                   f"{sorted({f.name for f in fields(RunSpec)} | set(ALIASES))}")
             defaults[name] = value
+    check_experiment({"evaluation": evaluation}, f"{source} with --set")  # the overrides' values too
     runs = []
     for index, entry in enumerate(document.get("runs", [])):
         where = f"{source}: runs[{index}]"

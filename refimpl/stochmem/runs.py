@@ -18,6 +18,7 @@ from stochmem import __version__, rundir
 from stochmem.backend_api import Backend
 from stochmem.config import ConfigError, DeviceParams, NetworkConfig, NetworkKind, NoiseMode, to_dict
 from stochmem.data import Dataset, load_idx_split, load_split, resolve_data_dir
+from stochmem.schema import check_run
 from stochmem.training import EpochResult, ImageReader, TrainingState, train
 
 #: Where a run's images come from: MNIST (checksums verified), the embedded 5,000 digits, or your own data set in
@@ -50,15 +51,12 @@ class RunSpec:
     def __post_init__(self) -> None:
         from stochmem.plugins import resolve_backend_name
 
+        values = asdict(self)
+        values["sizes"] = list(self.sizes) if isinstance(self.sizes, tuple | list) else self.sizes
+        check_run(values, DATA_SOURCES)  # types, ranges, finiteness: before anything reads a field
+        object.__setattr__(self, "sizes", tuple(self.sizes))
         object.__setattr__(self, "backend", resolve_backend_name(self.backend))
-        for name in ("epochs", "train_size", "test_size"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < 1:
-                raise ConfigError(f"{name} (--{name.replace('_', '-')}) = {value!r} is invalid: "
-                                  "expected an integer >= 1")
-        if self.data not in DATA_SOURCES:
-            raise ConfigError(f"data = {self.data!r} is invalid: expected one of {', '.join(DATA_SOURCES)}")
-        self.network_config()  # validates the network and device fields, naming the bad one
+        self.network_config()  # the network's and devices' own cross-field checks, naming the bad one
 
     def network_config(self) -> NetworkConfig:
         device = DeviceParams(levels=self.levels, on_off=self.on_off, sigma=self.sigma,
@@ -78,7 +76,7 @@ class RunSpec:
         if unknown:
             raise ConfigError(f"unknown run keys {unknown}; known keys are {sorted(known)}")
         values = dict(data)
-        if "sizes" in values:
+        if isinstance(values.get("sizes"), list):
             values["sizes"] = tuple(values["sizes"])
         return replace(cls(), **values)
 
