@@ -16,6 +16,11 @@ from jsonschema import Draft202012Validator, ValidationError, validators
 
 from stochmem.config import NETWORK_KINDS, NOISE_MODES, ConfigError
 
+#: A run field's name in the network and device configuration ([SPEC 3.1], [SPEC 4.1]), as errors show it.
+CONFIG_NAMES = {"kind": "network.kind", "sizes": "network.sizes", "bl": "network.bit_length", "lr": "network.lr",
+                "lr_decay": "network.lr_decay", "levels": "device.levels", "on_off": "device.on_off",
+                "sigma": "device.sigma", "reset_every": "device.reset_every", "noise_mode": "device.noise_mode",
+                "w_max": "device.w_max"}
 MAX_SIZE = 1 << 20  #: the widest layer accepted (a guard against typos that would exhaust memory)
 
 
@@ -77,9 +82,11 @@ def check_run(values: Mapping[str, Any], data_sources: tuple[str, ...]) -> None:
                     key=lambda error: list(error.path))
     if errors:
         error = errors[0]
-        field = ".".join(str(part) for part in error.path) or "(run)"
-        option = f" (--{field.replace('_', '-')})" if field in values else ""
-        raise ConfigError(f"{field}{option} = {error.instance!r} is invalid: {error.message}")
+        field = str(error.path[0]) if error.path else "(run)"
+        inner = "".join(f"[{part}]" for part in list(error.path)[1:])
+        name = f"{CONFIG_NAMES[field]} (--{field.replace('_', '-')})" if field in CONFIG_NAMES else \
+            f"{field} (--{field.replace('_', '-')})" if field in values else field
+        raise ConfigError(f"{name}{inner} = {error.instance!r} is invalid: {error.message}")
 
 
 def _numbers(minimum: float | None = None) -> dict[str, Any]:
@@ -98,7 +105,7 @@ EXPERIMENT_SCHEMA: dict[str, Any] = {
         "evaluation": {"type": "object", "additionalProperties": False,
                        "properties": {"noise_variances": _numbers(minimum=0), "repeats": _integer(1, 10_000)}},
         "runs": {"type": "array", "maxItems": 10_000, "items": {
-            "type": "object", "required": ["label"],
+            "type": "object",  # a missing label has its own message (reproduce.load_experiment)
             "properties": {
                 "label": {"type": "string", "minLength": 1, "maxLength": 200},
                 "paper": {"anyOf": [_number(minimum=0, maximum=100), {"type": "null"}]},
