@@ -64,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="stochmem",
         description="Stochastic deep learning on memristive crossbars: the reference implementation of "
                     "Babu & Rajendran, 'Stochastic Deep Learning in Memristive Networks'.",
+        epilog="Exit codes: 0 success; 1 the conformance suite found a deviation (conform); 2 bad input, a missing "
+               "or corrupt file, or a run directory in use, said in one line (stochmem: error: ...); 130 "
+               "interrupted (the line says how to resume).",
     )
     parser.add_argument("--version", action="version", version=f"stochmem {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
