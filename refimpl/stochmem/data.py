@@ -134,8 +134,8 @@ def parse_idx(data: bytes, source: str, expected_ndim: int) -> tuple[tuple[int, 
     return dims, payload
 
 
-#: The largest IDX payload read (1 GiB): MNIST's training images are 47 MB. A header that declares more is refused
-#: before anything is decompressed, so a small hostile .gz cannot inflate into memory.
+#: The largest IDX payload read, 1 GiB (MNIST's training images are 47 MB). A header that declares more is
+#: refused before anything is decompressed, so a small hostile .gz cannot inflate into memory.
 MAX_IDX_PAYLOAD = 1 << 30
 
 
