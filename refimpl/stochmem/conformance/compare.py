@@ -58,13 +58,19 @@ def first_difference(got: Sequence[Layer], want: Sequence[Layer], tolerance: flo
     return None
 
 
-def assert_same_state(model: Model, reference: Model, config: NetworkConfig, step: int | None,
-                      clause: str | None = None) -> None:
-    """Fail naming the clause (``clause``, else the one that determines the state after ``step``), the step and
-    the first differing value when the two models' crossbars differ."""
-    got, want = model.export_layers(), reference.export_layers()
+def assert_same_layers(got: Sequence[Layer], want: Sequence[Layer], config: NetworkConfig, step: int | None,
+                       clause: str | None = None, where: str = "") -> None:
+    """Fail naming the clause (``clause``, else the one that determines the state after ``step``), ``where`` and
+    the first differing value when two lists of crossbars differ."""
     difference = first_difference(got, want)
     if difference is None:
         return
     field = next((f for f in FIELDS if f in difference), "weights")
-    raise AssertionError(f"{clause or clause_of_state(config, field, step)}: {difference}")
+    place = f", {where}" if where else ""
+    raise AssertionError(f"{clause or clause_of_state(config, field, step)}{place}: {difference}")
+
+
+def assert_same_state(model: Model, reference: Model, config: NetworkConfig, step: int | None,
+                      clause: str | None = None) -> None:
+    """:func:`assert_same_layers` of two models' exported crossbars."""
+    assert_same_layers(model.export_layers(), reference.export_layers(), config, step, clause)

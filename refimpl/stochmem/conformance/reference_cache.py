@@ -33,8 +33,10 @@ def source_digest() -> str:
 
 
 def cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "stochmem" / "conformance"
+    """``conformance`` beside the MNIST cache in the user's cache folder (:func:`stochmem.data.default_cache_dir`)."""
+    from stochmem.data import default_cache_dir
+
+    return default_cache_dir().parent / "conformance"
 
 
 def cached(key: dict[str, Any], compute: Callable[[], T]) -> T:

@@ -9,7 +9,7 @@ import pytest
 
 from stochmem.backend_api import Backend
 from stochmem.config import DeviceParams, NetworkConfig, from_dict
-from stochmem.conformance.compare import clause_of_state, first_difference
+from stochmem.conformance.compare import assert_same_layers
 from stochmem.conformance.stats import FAMILY_ALPHA, assert_binomial
 from stochmem.conformance.vectors_source import cases
 from stochmem.network import Layer
@@ -51,8 +51,7 @@ def test_spec_3_training_step_vectors(backend: Backend, case: dict[str, Any]) ->
         pytest.skip(f"{backend.name} does not implement {config.kind} (vector tcId {case['tcId']})")
     model = backend.create_model(config, case["seed"])
     where = f"vector tcId {case['tcId']} ({config.kind})"
-    difference = first_difference(model.export_layers(), layers_of(case["initialLayers"]))
-    assert difference is None, f"{clause_of_state(config, 'g_plus', None)}, {where}: {difference}"
+    assert_same_layers(model.export_layers(), layers_of(case["initialLayers"]), config, None, where=where)
     for step in case["steps"]:
         result = model.train_step(step["image"], step["label"], step["step"], step["eta"])
         at = f"{where}, step {step['step']}"
@@ -60,10 +59,7 @@ def test_spec_3_training_step_vectors(backend: Backend, case: dict[str, Any]) ->
             f"[SPEC 3.3, 3.2] {at}: loss {result.loss!r}, expected {step['loss']!r}"
         assert result.prediction == step["prediction"], \
             f"[SPEC 3.3] {at}: prediction {result.prediction}, expected {step['prediction']}"
-        difference = first_difference(model.export_layers(), layers_of(step["layersAfter"]))
-        if difference is not None:
-            field = next((f for f in ("g_plus", "g_minus") if f in difference), "weights")
-            raise AssertionError(f"{clause_of_state(config, field, step['step'])}, {where}: {difference}")
+        assert_same_layers(model.export_layers(), layers_of(step["layersAfter"]), config, step["step"], where=where)
     assert_layers_close(model.export_layers(), case["finalLayers"], f"[SPEC 3.5-3.8] {where} final")
 
 
