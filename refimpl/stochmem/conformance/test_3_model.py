@@ -14,6 +14,8 @@ import pytest
 from stochmem.backend_api import Backend
 from stochmem.config import DeviceParams, NetworkConfig
 from stochmem.conformance.compare import first_difference, is_reset_step
+from stochmem.conformance.plugin import Seeded
+from stochmem.conformance.stats import FAMILY_ALPHA, assert_mean
 from stochmem.network import Layer
 from stochmem.rng import Draw, Site, uniforms
 
@@ -35,9 +37,10 @@ def pairs(layers: list[Layer]) -> list[tuple[float, float]]:
 
 @pytest.mark.statistical
 @pytest.mark.kinds("memristive")
-def test_spec_4_5_resets_come_exactly_when_scheduled_and_devices_only_rise_between(backend: Backend) -> None:
+def test_spec_4_5_resets_come_exactly_when_scheduled_and_devices_only_rise_between(backend: Backend,
+                                                                                   seeded: Seeded) -> None:
     config = RESETTING
-    model = backend.create_model(config, 11)
+    model = backend.create_model(config, seeded(11))
     before = pairs(model.export_layers())
     both_up_before_a_reset = 0
     for step in range(23, 23 + 4 * config.device.reset_every):
@@ -61,11 +64,11 @@ def test_spec_4_5_resets_come_exactly_when_scheduled_and_devices_only_rise_betwe
 
 @pytest.mark.statistical
 @pytest.mark.kinds("float")
-def test_spec_3_7_eta_scales_the_update(backend: Backend) -> None:
+def test_spec_3_7_eta_scales_the_update(backend: Backend, seeded: Seeded) -> None:
     config = NetworkConfig(kind="float", sizes=(12, 6, 4))
     changes = []
     for eta in (0.05, 0.1):
-        model = backend.create_model(config, 4)
+        model = backend.create_model(config, seeded(4))
         start = model.export_layers()
         model.train_step(image(1, 12), 2, 7, eta)
         changes.append([after - before for layer_after, layer_before in zip(model.export_layers(), start)
@@ -89,10 +92,10 @@ MIN_AGREEMENT_GAIN = 250
 
 @pytest.mark.statistical
 @pytest.mark.kinds("stochastic")
-def test_spec_3_9_predict_honours_bit_length_and_repeat(backend: Backend) -> None:
+def test_spec_3_9_predict_honours_bit_length_and_repeat(backend: Backend, seeded: Seeded) -> None:
     """Two repeats of one image agree far more often when read with long streams than with one-bit streams."""
     config = NetworkConfig(kind="stochastic", sizes=(12, 16, 10), bit_length=10)
-    model = backend.create_model(config, 8)
+    model = backend.create_model(config, seeded(8))
     agreements = {}
     for bit_length in (1, 200):
         agreements[bit_length] = sum(
@@ -108,15 +111,101 @@ def test_spec_3_9_predict_honours_bit_length_and_repeat(backend: Backend) -> Non
 
 @pytest.mark.statistical
 @pytest.mark.parametrize("kind", ["float", "stochastic", "memristive"])
-def test_spec_3_5_export_and_load_carry_the_whole_state(backend: Backend, kind: str) -> None:
+def test_spec_3_5_export_and_load_carry_the_whole_state(backend: Backend, seeded: Seeded, kind: str) -> None:
     if kind not in backend.capabilities.kinds:
         pytest.skip(f"{backend.name} does not implement {kind}")
     config = NetworkConfig(kind=kind, sizes=(12, 6, 4), device=DeviceParams(sigma=0.2))  # type: ignore[arg-type]
-    trained = backend.create_model(config, 6)
+    trained = backend.create_model(config, seeded(6))
     for step in range(3):
         trained.train_step(image(step, 12), step % 4, step, 0.3)
     state = trained.export_layers()
-    fresh = backend.create_model(config, 1)
+    fresh = backend.create_model(config, seeded(1))
     fresh.load_layers(state)
     difference = first_difference(fresh.export_layers(), state, tolerance=0.0)
     assert difference is None, f"[SPEC 3.5] load_layers then export_layers changed the state: {difference}"
+
+
+#: [SPEC 3.8] The expectation of the coincidence update, through ``train_step``. The image is binary, so the forward
+#: streams are constant (all ones or all zeros) and every delta is the float network's: with C the gain, each
+#: count is n_ji = sum_k r_ik c_jk over BL slots with r ~ Bernoulli(C x_i) and c ~ Bernoulli(C abs(delta_j)), so
+#: E[dw_ji] = -dw_min sign(delta_j) E[n_ji] = -eta x_i delta_j, the float gradient step. The test sums a column's
+#: counts over its active rows per slot (the rows share the column's stream, so the counts of one column are
+#: correlated and the sum is not binomial: its exact variance per slot is used) and over GRADIENT_STEPS steps, one
+#: normal test per column at FAMILY_ALPHA / 4 (the power table gives the relative error it resolves).
+GRADIENT_STEPS = 4000
+GRADIENT_BIT_LENGTH = 16
+GRADIENT_IMAGE = [1.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.0, 1.0]
+GRADIENT_ETA = 0.45  # C = 0.97 for the memristive kind: rows nearly always pulse, which sharpens the test
+
+
+def gradient_start(kind: str) -> tuple[NetworkConfig, list[Layer]]:
+    """A one-crossbar 12-4 network and a state with nonzero weights, devices mid-range (no clip within BL)."""
+    config = NetworkConfig(kind=kind, sizes=(12, 4), bit_length=GRADIENT_BIT_LENGTH,  # type: ignore[arg-type]
+                           device=DeviceParams(sigma=0.0, reset_every=10**9))
+    if kind == "stochastic":
+        weights = [[((3 * i + 5 * j) % 7 - 3) / 10 for i in range(13)] for j in range(4)]
+        return config, [Layer(weights)]
+    g_plus = [[5.0 + (i + 2 * j) % 4 for i in range(13)] for j in range(4)]
+    g_minus = [[5.0 + (3 * i + j) % 4 for i in range(13)] for j in range(4)]
+    dw_min = config.device.dw_min
+    weights = [[dw_min * (p - m) for p, m in zip(row_p, row_m)] for row_p, row_m in zip(g_plus, g_minus)]
+    return config, [Layer(weights, g_plus, g_minus)]
+
+
+def float_gradient_step(reference: Backend, layers: list[Layer], label: int) -> list[list[float]]:
+    """The float network's weight change for GRADIENT_IMAGE from these weights: -eta x_i delta_j [SPEC 3.7]."""
+    model = reference.create_model(NetworkConfig(kind="float", sizes=(12, 4)), 1)
+    model.load_layers([Layer([list(row) for row in layer.weights]) for layer in layers])
+    model.train_step(GRADIENT_IMAGE, label, 0, GRADIENT_ETA)
+    after = model.export_layers()[0].weights
+    return [[a - b for a, b in zip(row_a, row_b)] for row_a, row_b in zip(after, layers[0].weights)]
+
+
+@pytest.mark.statistical
+@pytest.mark.parametrize("kind", ["stochastic", "memristive"])
+def test_spec_3_8_train_step_moves_weights_by_the_float_gradient_in_expectation(backend: Backend, seeded: Seeded,
+                                                                                reference: Backend,
+                                                              kind: str) -> None:
+    if kind not in backend.capabilities.kinds:
+        pytest.skip(f"{backend.name} does not implement {kind}")
+    config, start = gradient_start(kind)
+    label = 2
+    expected = float_gradient_step(reference, start, label)
+    gain, dw_min = (1.0, GRADIENT_ETA / config.bit_length) if kind == "stochastic" else (
+        (GRADIENT_ETA / (config.bit_length * config.device.dw_min)) ** 0.5, config.device.dw_min)
+    model = backend.create_model(config, seeded(5))
+    active = [i for i, x in enumerate([*GRADIENT_IMAGE, 1.0]) if x]
+    totals = [0] * 4
+    for step in range(GRADIENT_STEPS):
+        model.load_layers(start)
+        model.train_step(GRADIENT_IMAGE, label, step, GRADIENT_ETA)
+        after = model.export_layers()[0]
+        for j in range(4):
+            for i in range(13):
+                change = after.weights[j][i] - start[0].weights[j][i]
+                if i not in active:
+                    assert change == 0.0, (f"[SPEC 3.8] step {step}: weight ({j}, {i}) of an input that never "
+                                           f"pulses (x_i = 0) changed by {change:.6g}")
+                    continue
+                direction = 1.0 if expected[j][i] > 0 else -1.0  # every event moves w the float step's way
+                count = round(direction * change / dw_min)
+                assert count >= 0 and abs(change - direction * count * dw_min) <= 1e-9, (
+                    f"[SPEC 3.8] step {step}: weight ({j}, {i}) changed by {change:.6g}, which is not a whole "
+                    f"number of dw_min = {dw_min:.6g} in the float gradient step's direction ({expected[j][i]:+.6g})")
+                totals[j] += count
+    rows = len(active)
+    for j in range(4):
+        step_j = abs(expected[j][active[0]])  # -eta delta_j x_i with x_i = 1: the same for every active row
+        row_p, column_p = min(1.0, gain), min(1.0, gain * step_j / GRADIENT_ETA)
+        slot_mean, slot_variance = column_slot_moments(rows, row_p, column_p)
+        assert_mean(totals[j], GRADIENT_STEPS * config.bit_length, slot_mean, slot_variance, FAMILY_ALPHA / 4,
+                    f"[SPEC 3.8] column {j}: coincidences per time slot summed over its {rows} active rows, "
+                    f"whose mean is (float gradient step {expected[j][active[0]]:+.6g}) / dw_min * {rows} / BL")
+
+
+def column_slot_moments(rows: int, row_p: float, column_p: float) -> tuple[float, float]:
+    """Mean and variance of one time slot's coincidences summed over ``rows`` rows: c R, c ~ Bernoulli(column_p),
+    R ~ Binomial(rows, row_p) independent."""
+    mean_r = rows * row_p
+    second_r = rows * row_p * (1 - row_p) + mean_r**2
+    return column_p * mean_r, column_p * second_r - (column_p * mean_r) ** 2

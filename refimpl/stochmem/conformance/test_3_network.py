@@ -10,6 +10,7 @@ import pytest
 from stochmem.backend_api import Backend
 from stochmem.config import DeviceParams, NetworkConfig, from_dict
 from stochmem.conformance.compare import assert_same_layers
+from stochmem.conformance.plugin import Seeded
 from stochmem.conformance.stats import FAMILY_ALPHA, assert_binomial
 from stochmem.conformance.vectors_source import cases
 from stochmem.network import Layer
@@ -104,14 +105,14 @@ SEEDS = 300
 @pytest.mark.statistical
 @pytest.mark.kinds("stochastic")
 @pytest.mark.parametrize("eta", [0.05, 0.5])
-def test_spec_3_8_expected_update_is_the_gradient_step(backend: Backend, eta: float) -> None:
+def test_spec_3_8_expected_update_is_the_gradient_step(backend: Backend, seeded: Seeded, eta: float) -> None:
     """Stochastic kind: each weight moves by -sign(delta) (eta/BL) n with n ~ Binomial(BL, x |delta|)."""
     config = NetworkConfig(kind="stochastic", sizes=(5, 4), bit_length=10)
     dw_min = eta / config.bit_length
     before = layer_for("stochastic")
     totals = [[0] * len(INPUTS) for _ in DELTAS]
     for seed in range(SEEDS):
-        after = backend.update_layer(before, INPUTS, DELTAS, eta, config, seed, 3, 0)
+        after = backend.update_layer(before, INPUTS, DELTAS, eta, config, seeded(seed), 3, 0)
         for j, delta in enumerate(DELTAS):
             sign = 1.0 if delta >= 0 else -1.0
             for i in range(len(INPUTS)):
@@ -129,7 +130,7 @@ def test_spec_3_8_expected_update_is_the_gradient_step(backend: Backend, eta: fl
 
 @pytest.mark.statistical
 @pytest.mark.kinds("memristive")
-def test_spec_3_8_4_3_memristive_update_programs_the_right_device(backend: Backend) -> None:
+def test_spec_3_8_4_3_memristive_update_programs_the_right_device(backend: Backend, seeded: Seeded) -> None:
     """sigma = 0: the device in the update's direction rises by n levels, n ~ Binomial(BL, C x . C |delta|)."""
     config = NetworkConfig(kind="memristive", sizes=(5, 4), bit_length=10, device=DeviceParams(sigma=0.0))
     eta = 0.2
@@ -137,7 +138,7 @@ def test_spec_3_8_4_3_memristive_update_programs_the_right_device(backend: Backe
     before = layer_for("memristive")
     totals = [[0] * len(INPUTS) for _ in DELTAS]
     for seed in range(SEEDS):
-        after = backend.update_layer(before, INPUTS, DELTAS, eta, config, seed, 0, 0)
+        after = backend.update_layer(before, INPUTS, DELTAS, eta, config, seeded(seed), 0, 0)
         assert after.g_plus is not None and after.g_minus is not None
         for j, delta in enumerate(DELTAS):
             rising, still = (after.g_minus, after.g_plus) if delta > 0 else (after.g_plus, after.g_minus)

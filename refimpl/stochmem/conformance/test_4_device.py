@@ -11,6 +11,7 @@ from scipy import stats
 
 from stochmem.backend_api import Backend
 from stochmem.config import DeviceParams
+from stochmem.conformance.plugin import Seeded
 from stochmem.conformance.stats import FAMILY_ALPHA, assert_binomial, assert_standard_deviation
 from stochmem.conformance.vectors_source import cases, draw_of
 from stochmem.rng import Draw, Site
@@ -27,12 +28,13 @@ LEVEL_TOLERANCE = 1e-9  # [SPEC 6.1]
 @given(sigma=st.sampled_from([0.0, 0.1, 0.5, 2.0]), mode=st.sampled_from(["event", "pulse"]),
        levels=st.integers(2, 64), seed=st.integers(0, 2**64 - 1),
        pulses=st.lists(st.integers(0, 10), min_size=1, max_size=25))
-def test_spec_4_4_bounded_and_never_decreasing(backend: Backend, sigma: float, mode: str, levels: int, seed: int,
+def test_spec_4_4_bounded_and_never_decreasing(backend: Backend, seeded: Seeded, sigma: float, mode: str, levels: int,
+                                               seed: int,
                                                pulses: list[int]) -> None:
     params = DeviceParams(levels=levels, sigma=sigma, noise_mode=mode)  # type: ignore[arg-type]
     g = [0.0] * 8
     for step, n in enumerate(pulses):
-        after = backend.program(g, [n] * 8, list(range(8)), params, Draw(seed, Site.PROGRAM_NOISE, step), 10)
+        after = backend.program(g, [n] * 8, list(range(8)), params, Draw(seeded(seed), Site.PROGRAM_NOISE, step), 10)
         for before_level, after_level in zip(g, after):
             assert 0.0 <= after_level <= levels - 1, f"[SPEC 4.4] level {after_level} outside [0, {levels - 1}]"
             assert after_level >= before_level, "[SPEC 4.4] a device lost conductance between resets"
@@ -40,11 +42,11 @@ def test_spec_4_4_bounded_and_never_decreasing(backend: Backend, sigma: float, m
 
 
 @pytest.mark.statistical
-def test_spec_4_2_noiseless_programming_stays_on_the_grid(backend: Backend) -> None:
+def test_spec_4_2_noiseless_programming_stays_on_the_grid(backend: Backend, seeded: Seeded) -> None:
     params = DeviceParams(sigma=0.0)
     levels = [0.0, 5.0, 29.0, 31.0, 12.0]
     pulses = [3, 0, 7, 2, 10]
-    after = backend.program(levels, pulses, list(range(5)), params, Draw(1, Site.PROGRAM_NOISE), 10)
+    after = backend.program(levels, pulses, list(range(5)), params, Draw(seeded(1), Site.PROGRAM_NOISE), 10)
     assert after == [3.0, 5.0, 31.0, 31.0, 22.0], "[SPEC 4.2, 4.3, 4.4] sigma=0 adds n levels, clipped at the top"
 
 
@@ -53,12 +55,12 @@ NOISE_CASES = [(0.1, "event"), (0.5, "event"), (0.3, "pulse")]
 
 @pytest.mark.statistical
 @pytest.mark.parametrize(("sigma", "mode"), NOISE_CASES)
-def test_spec_4_3_programming_noise_mean_and_spread(backend: Backend, sigma: float, mode: str) -> None:
+def test_spec_4_3_programming_noise_mean_and_spread(backend: Backend, seeded: Seeded, sigma: float, mode: str) -> None:
     """n = 8 pulses from level 0 on a 1000-level device: increment - n has mean 0, sd sigma (x sqrt(n) per pulse)."""
     params = DeviceParams(levels=1000, sigma=sigma, noise_mode=mode)  # type: ignore[arg-type]
     n = 8
     after = backend.program([0.0] * NOISE_SAMPLES, [n] * NOISE_SAMPLES, list(range(NOISE_SAMPLES)), params,
-                            Draw(5, Site.PROGRAM_NOISE, 9, 1), n)
+                            Draw(seeded(5), Site.PROGRAM_NOISE, 9, 1), n)
     errors = [a - n for a in after]
     spread = sigma * (math.sqrt(n) if mode == "pulse" else 1.0)
     alpha = FAMILY_ALPHA / (3 * len(NOISE_CASES))
@@ -70,24 +72,24 @@ def test_spec_4_3_programming_noise_mean_and_spread(backend: Backend, sigma: flo
 
 
 @pytest.mark.statistical
-def test_spec_4_5_noiseless_reset_preserves_every_weight(backend: Backend) -> None:
+def test_spec_4_5_noiseless_reset_preserves_every_weight(backend: Backend, seeded: Seeded) -> None:
     params = DeviceParams(sigma=0.0)
     g_plus = [5.0, 2.0, 4.0, 31.0, 0.0, 17.0]
     g_minus = [2.0, 9.0, 4.0, 0.0, 0.0, 30.0]
-    new_plus, new_minus = backend.reset(g_plus, g_minus, list(range(6)), params, Draw(1, Site.RESET_NOISE))
+    new_plus, new_minus = backend.reset(g_plus, g_minus, list(range(6)), params, Draw(seeded(1), Site.RESET_NOISE))
     for k in range(6):
         assert new_plus[k] - new_minus[k] == g_plus[k] - g_minus[k], f"[SPEC 4.5] reset changed weight {k}"
         assert min(new_plus[k], new_minus[k]) == 0.0, f"[SPEC 4.5] reset left both devices of {k} above Gmin"
 
 
 @pytest.mark.statistical
-def test_spec_4_5_reset_noise_mean_and_spread(backend: Backend) -> None:
+def test_spec_4_5_reset_noise_mean_and_spread(backend: Backend, seeded: Seeded) -> None:
     sigma = 0.5
     params = DeviceParams(levels=1000, sigma=sigma)
     g_plus = [20.0 if k % 2 else 3.0 for k in range(NOISE_SAMPLES)]
     g_minus = [3.0 if k % 2 else 20.0 for k in range(NOISE_SAMPLES)]
     new_plus, new_minus = backend.reset(g_plus, g_minus, list(range(NOISE_SAMPLES)), params,
-                                        Draw(2, Site.RESET_NOISE, 14))
+                                        Draw(seeded(2), Site.RESET_NOISE, 14))
     errors = []
     for k in range(NOISE_SAMPLES):
         programmed, other = (new_plus[k], new_minus[k]) if k % 2 else (new_minus[k], new_plus[k])
