@@ -73,3 +73,32 @@ def test_reference_cache_serves_only_the_same_key_and_code(tmp_path, monkeypatch
     assert reference_cache.cached({"kind": "float"}, lambda: compute(0.1)) == [0.1, [[1.5]]], "new code, new run"
     assert calls == [0.5, 0.7, 0.1]
     assert all(path.suffix == ".json" for path in (tmp_path / "stochmem" / "conformance").iterdir())
+
+
+@pytest.mark.parametrize(("broken", "located"), [
+    ("BiasedAnd", "[SPEC 1.4, 3.8] located: coincidence_counts of crossbar 0 at step 5: counts[0][0] = "),
+    ("WrongUpdateSign", "[SPEC 3.7, 3.8, 4.3] located: update_layer at step 5: crossbar 0 "),
+    ("WrongReset", "[SPEC 4.5] located: reset at step 5: crossbar 0 "),
+    (None, "[SPEC 3.3, 3.6] located: every part of step 5"),
+])
+def test_a_training_vector_failure_is_located_in_the_part_that_differs(broken, located):
+    """The replay of a failed training-step vector names the first part that differs, replayed alone through the
+    contract (a backend whose model is right but whose contract method is broken stands in for one whose model
+    uses that broken part)."""
+    from stochmem.config import from_dict
+    from stochmem.conformance.locate import locate
+    from stochmem.conformance.vectors_source import cases
+    from stochmem.reference_backend import ReferenceBackend
+
+    from . import broken_backends
+
+    backend = getattr(broken_backends, broken)() if broken else ReferenceBackend()
+    case = next(c for c in cases("training.json", "TrainingStepTest")
+                if c["config"]["kind"] == "memristive" and c["config"]["device"]["sigma"] == 0.3
+                and c["config"]["device"]["w_max"] == 0.5)
+    config = from_dict(case["config"])
+    steps = case["steps"]
+    entry = next(s for s in steps if "layersAfterUpdate" in s and s["step"] == 5)
+    before = steps[steps.index(entry) - 1]["layersAfter"]
+    message = locate(backend, config, case["seed"], entry, before)
+    assert message.startswith(located), message

@@ -10,6 +10,7 @@ shortest round-trip repr, so they parse back to the same binary64 value in any c
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import sys
 from collections.abc import Callable
@@ -201,6 +202,36 @@ TRAINING_CASES = (
 )
 
 
+def step_details(net: network.Network, image: list[float], label: int, step: int, eta: float) -> Json:
+    """[SPEC 3.3-3.8, 4.5] What one training step computes on the way, for locating a difference: per crossbar
+    the values its rows carried forward (``crossbarInputs``, decoded streams and the bias) and the activations it
+    produced (``activations``), the errors at its outputs (``deltas``), for the stochastic kinds the update's
+    pulse probabilities and coincidence counts (``updates``), and on reset steps the state after the update and
+    before the reset (``layersAfterUpdate``). Computed on a copy; ``net`` is left as it was."""
+    draw_for = lambda layer: Draw(net.seed, Site.FORWARD_STREAM, step, layer)  # noqa: E731
+    acts = network.forward(net, image, draw_for)
+    deltas = network.backward(net, acts, label, step)
+    inputs_seen = [network.crossbar_inputs(acts.values[k], net.config, draw_for(k)) for k in range(len(net.layers))]
+    details: Json = {"crossbarInputs": inputs_seen, "activations": acts.values[1:], "deltas": deltas}
+    updated = copy.deepcopy(net)
+    updates = []
+    for index, layer in enumerate(updated.layers):
+        inputs = [*acts.values[index], 1.0]
+        if net.config.kind != "float":
+            gain, _ = network.update_gain(eta, net.config)
+            rows, columns = network.coincidence_streams(inputs, deltas[index], gain, net.config, net.seed, step, index)
+            updates.append({"rowProbabilities": [min(1.0, gain * x) for x in inputs],
+                            "columnProbabilities": [min(1.0, gain * abs(d)) for d in deltas[index]],
+                            "counts": network.coincidence_counts(rows, columns)})
+        network.update_layer(layer, net.config, net.seed, index, inputs, deltas[index], eta, step)
+    if updates:
+        details["updates"] = updates
+    if net.config.kind == "memristive" and (step + 1) % net.config.device.reset_every == 0:
+        details["layersAfterUpdate"] = layers_json(updated)
+    details["updatedLayers"] = layers_json(updated)
+    return details
+
+
 def training_vectors() -> Json:
     """[SPEC 3.3-3.8, 4.3-4.6] Training steps from initialisation, with every crossbar's state after each step."""
     groups = []
@@ -214,9 +245,14 @@ def training_vectors() -> Json:
         trajectory = []
         for step in range(case.start, case.start + case.steps):
             image, label = training_image(step), step % case.sizes[-1]
+            details = step_details(net, image, label, step, eta)
             result = network.train_step(net, image, label, step, eta)
-            trajectory.append({"step": step, "image": image, "label": label, "eta": eta, "loss": result.loss,
-                               "prediction": result.prediction, "layersAfter": layers_json(net)})
+            entry = {"step": step, "image": image, "label": label, "eta": eta, "loss": result.loss,
+                     "prediction": result.prediction, **details, "layersAfter": layers_json(net)}
+            if "layersAfterUpdate" not in details:
+                assert details["updatedLayers"] == entry["layersAfter"], "step_details must replay train_step"
+            del entry["updatedLayers"]
+            trajectory.append(entry)
         groups.append({"type": "TrainingStepTest", "comment": case.describe(),
                        "tests": [{"config": to_dict(config), "seed": seed, "initialLayers": initial,
                                   "steps": trajectory, "finalLayers": layers_json(net)}]})

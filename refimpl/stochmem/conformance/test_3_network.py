@@ -10,6 +10,7 @@ import pytest
 from stochmem.backend_api import Backend
 from stochmem.config import DeviceParams, NetworkConfig, from_dict
 from stochmem.conformance.compare import assert_same_layers
+from stochmem.conformance.locate import layers_of, locate
 from stochmem.conformance.plugin import Seeded
 from stochmem.conformance.stats import FAMILY_ALPHA, assert_binomial
 from stochmem.conformance.vectors_source import cases
@@ -34,11 +35,6 @@ def assert_layers_close(actual: list[Layer], expected: list[dict[str, Any]], wha
                     f"{what}: crossbar {index} {field}"
 
 
-def layers_of(entries: list[dict[str, Any]]) -> list[Layer]:
-    """The vectors' JSON crossbars (``weights``, ``gPlus``, ``gMinus``) as :class:`~stochmem.network.Layer`."""
-    return [Layer(entry["weights"], entry.get("gPlus"), entry.get("gMinus")) for entry in entries]
-
-
 TRAINING_VECTORS = cases("training.json", "TrainingStepTest")
 
 
@@ -53,14 +49,20 @@ def test_spec_3_training_step_vectors(backend: Backend, case: dict[str, Any]) ->
     model = backend.create_model(config, case["seed"])
     where = f"vector tcId {case['tcId']} ({config.kind})"
     assert_same_layers(model.export_layers(), layers_of(case["initialLayers"]), config, None, where=where)
+    before = case["initialLayers"]
     for step in case["steps"]:
         result = model.train_step(step["image"], step["label"], step["step"], step["eta"])
         at = f"{where}, step {step['step']}"
-        assert result.loss == pytest.approx(step["loss"], abs=WEIGHT_TOLERANCE), \
-            f"[SPEC 3.3, 3.2] {at}: loss {result.loss!r}, expected {step['loss']!r}"
-        assert result.prediction == step["prediction"], \
-            f"[SPEC 3.3] {at}: prediction {result.prediction}, expected {step['prediction']}"
-        assert_same_layers(model.export_layers(), layers_of(step["layersAfter"]), config, step["step"], where=where)
+        try:
+            assert result.loss == pytest.approx(step["loss"], abs=WEIGHT_TOLERANCE), \
+                f"[SPEC 3.3, 3.2] {at}: loss {result.loss!r}, expected {step['loss']!r}"
+            assert result.prediction == step["prediction"], \
+                f"[SPEC 3.3] {at}: prediction {result.prediction}, expected {step['prediction']}"
+            assert_same_layers(model.export_layers(), layers_of(step["layersAfter"]), config, step["step"],
+                               where=where)
+        except AssertionError as failure:
+            raise AssertionError(f"{failure}\n{locate(backend, config, case['seed'], step, before)}") from None
+        before = step["layersAfter"]
     assert_layers_close(model.export_layers(), case["finalLayers"], f"[SPEC 3.5-3.8] {where} final")
 
 
