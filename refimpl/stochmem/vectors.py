@@ -208,7 +208,9 @@ def step_details(net: network.Network, image: list[float], label: int, step: int
     produced (``activations``), the errors at its outputs (``deltas``), for the stochastic kinds the update's
     pulse probabilities and coincidence counts (``updates``), and on reset steps the state after the update and
     before the reset (``layersAfterUpdate``). Computed on a copy; ``net`` is left as it was."""
-    draw_for = lambda layer: Draw(net.seed, Site.FORWARD_STREAM, step, layer)  # noqa: E731
+    def draw_for(layer: int) -> Draw:
+        return Draw(net.seed, Site.FORWARD_STREAM, step, layer)
+
     acts = network.forward(net, image, draw_for)
     deltas = network.backward(net, acts, label, step)
     inputs_seen = [network.crossbar_inputs(acts.values[k], net.config, draw_for(k)) for k in range(len(net.layers))]
