@@ -54,17 +54,15 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "end_to_end: [SPEC 6.3] (not run as the oracle)")
 """
 
-ORACLE = """\
-\"\"\"The packaged conformance suite, exact and statistical tiers, collected as this project's tests.\"\"\"
+def oracle_source() -> str:
+    """A test module that collects every module of the packaged conformance suite (the tiers are chosen by -m)."""
+    import stochmem.conformance
 
-from stochmem.conformance.test_1_streams import *  # noqa: F403
-from stochmem.conformance.test_2_randomness import *  # noqa: F403
-from stochmem.conformance.test_3_model import *  # noqa: F403
-from stochmem.conformance.test_3_network import *  # noqa: F403
-from stochmem.conformance.test_3_training import *  # noqa: F403
-from stochmem.conformance.test_4_device import *  # noqa: F403
-from stochmem.conformance.test_5_data import *  # noqa: F403
-"""
+    folder = Path(stochmem.conformance.__file__).resolve().parent
+    lines = ['"""The packaged conformance suite, collected as this project\'s tests."""', ""]
+    lines += [f"from stochmem.conformance.{path.stem} import *  # noqa: F403"
+              for path in sorted(folder.glob("test_*.py"))]
+    return "\n".join(lines) + "\n"
 
 
 def stage(workdir: Path) -> None:
@@ -75,7 +73,7 @@ def stage(workdir: Path) -> None:
     (workdir / "pyproject.toml").write_text(PYPROJECT)
     (workdir / "tests").mkdir()
     (workdir / "tests" / "conftest.py").write_text(CONFTEST)
-    (workdir / "tests" / "test_oracle.py").write_text(ORACLE)
+    (workdir / "tests" / "test_oracle.py").write_text(oracle_source())
 
 
 def main(argv: list[str] | None = None) -> int:
