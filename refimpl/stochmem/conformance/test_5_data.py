@@ -25,7 +25,7 @@ def test_spec_5_3_read_image_is_pixel_over_255(backend: Backend) -> None:
 
 
 @pytest.mark.exact
-@pytest.mark.parametrize("variance", [0.0, 0.01, 0.2])
+@pytest.mark.parametrize("variance", [0.0, 0.01, 0.2, 1.0])
 def test_spec_5_4_corrupt_matches_the_reference(backend: Backend, variance: float) -> None:
     noisy = getattr(backend, "corrupt", None)
     if noisy is None:
@@ -35,3 +35,6 @@ def test_spec_5_4_corrupt_matches_the_reference(backend: Backend, variance: floa
         got = [float(x) for x in noisy(image, variance, 5, 17, repeat)]
         assert got == pytest.approx(corrupt(image, variance, 5, 17, repeat), abs=NOISE_TOLERANCE), \
             f"[SPEC 5.4] noisy inputs, variance {variance}, repeat {repeat}"
+    default = [float(x) for x in noisy(ALL_PIXELS.image(0), variance, 5, 17)]
+    assert default == pytest.approx(corrupt(ALL_PIXELS.image(0), variance, 5, 17), abs=NOISE_TOLERANCE), \
+        f"[SPEC 5.4] noisy inputs, variance {variance}, repeat left at its default (0)"
