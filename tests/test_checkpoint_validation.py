@@ -94,4 +94,14 @@ def test_edited_sizes_in_config_json_are_refused_by_evaluate(run, capsys):
     config = json.loads((run / "config.json").read_text())
     config["arguments"]["sizes"] = [784, 9, 10]
     (run / "config.json").write_text(json.dumps(config))
+    fails_cleanly(capsys, ["evaluate", str(run)], "config.json: network does not match the network the arguments")
+    config["network"]["sizes"] = [784, 9, 10]  # both records edited alike: the checkpoint's shapes give it away
+    (run / "config.json").write_text(json.dumps(config))
     fails_cleanly(capsys, ["evaluate", str(run)], "weights_0 has shape (6, 785), expected (9, 785)")
+
+
+def test_a_config_json_outside_its_schema_is_refused(run, capsys):
+    config = json.loads((run / "config.json").read_text())
+    config["network"]["device"]["levels"] = 1.5
+    (run / "config.json").write_text(json.dumps(config))
+    fails_cleanly(capsys, ["evaluate", str(run)], "config.json: network.device.levels = 1.5 is invalid")

@@ -10,21 +10,23 @@ import sys
 from collections.abc import Sequence
 from dataclasses import fields, replace
 from pathlib import Path
+from typing import Any
 
-from stochmem import __version__
+from stochmem import __version__, parameters
 from stochmem.backend_api import THREADS_ENV, BackendError
-from stochmem.config import NETWORK_KINDS, NOISE_MODES, ConfigError, DeviceParams, NetworkConfig
+from stochmem.config import ConfigError
 from stochmem.data import DATA_DIR_ENV, DataError, load_split, resolve_data_dir, verify_dir
+from stochmem.parameters import BY_NAME, PARAMETERS, Parameter
 from stochmem.rundir import RunDirError
-from stochmem.runs import DATA_SOURCES, RunSpec
+from stochmem.runs import RunSpec, read_spec
 
 
 def parse_sizes(text: str) -> tuple[int, ...]:
-    """``784-256-128-10`` -> (784, 256, 128, 10)."""
+    """``784-256-128-10`` -> (784, 256, 128, 10), as an argparse type."""
     try:
-        return tuple(int(part) for part in text.replace(",", "-").split("-"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"sizes must look like 784-256-128-10, got {text!r}") from None
+        return parameters.parse_sizes(text)
+    except ConfigError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def add_data_dir(parser: argparse.ArgumentParser | argparse._ArgumentGroup, what: str) -> None:
@@ -59,6 +61,25 @@ def add_threads(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> No
                              "the CPUs; see `stochmem_numba.threads`)")
 
 
+def add_parameter(group: argparse._ArgumentGroup, parameter: Parameter) -> None:
+    """The option of one run parameter, its type, choices, default and help taken from its declaration."""
+    schema = parameter.schema
+    kwargs: dict[str, Any] = {"default": parameter.default, "help": parameter.help}
+    if "enum" in schema:
+        kwargs["choices"] = schema["enum"]
+    elif schema.get("type") == "array":
+        kwargs["type"] = parse_sizes
+        kwargs["default"] = "-".join(map(str, parameter.default))  # parsed by argparse like a typed value
+    elif schema.get("type") in ("integer", "number"):
+        kwargs["type"] = int if schema["type"] == "integer" else float
+    if parameter.unit:
+        kwargs["help"] += f" [{parameter.unit}]"
+    if parameter.name == "epochs":  # None: the run's own count when resuming (more extends it), else the default
+        kwargs["default"] = None
+        kwargs["help"] += f" (default {parameter.default}; with --resume, more than the run has extends it)"
+    group.add_argument(parameter.option, **kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="stochmem",
@@ -76,32 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train a float, stochastic or memristive network on MNIST and print the test accuracy "
                     "after every epoch.",
         formatter_class=HelpFormatter)
-    net = train.add_argument_group("network")
-    net.add_argument("--kind", choices=NETWORK_KINDS, default="stochastic", help="network kind")
-    net.add_argument("--sizes", type=parse_sizes, default="784-256-128-10", help="layer sizes, input first")
-    net.add_argument("--bl", type=int, default=10, help="bit length BL of every stream")
-    net.add_argument("--lr", type=float, default=NetworkConfig.lr, help="learning rate of epoch 0")
-    net.add_argument("--lr-decay", type=float, default=NetworkConfig.lr_decay, help="learning rate factor per epoch")
-    dev = train.add_argument_group("memristive device (--kind memristive)")
-    dev.add_argument("--levels", type=int, default=DeviceParams.levels, help="conductance levels per device")
-    dev.add_argument("--on-off", type=float, default=DeviceParams.on_off, help="Gmax/Gmin")
-    dev.add_argument("--sigma", type=float, default=DeviceParams.sigma, help="programming noise sigma/B")
-    dev.add_argument("--reset-every", type=int, default=DeviceParams.reset_every, help="images between resets")
-    dev.add_argument("--noise-mode", choices=NOISE_MODES, default=DeviceParams.noise_mode,
-                     help="one noise draw per programming event or per pulse")
-    dev.add_argument("--w-max", type=float, default=DeviceParams.w_max, help="weight of a Gmax difference")
-    run = train.add_argument_group("run")
-    run.add_argument("--epochs", type=int, default=None,
-                     help="epochs (default 1; with --resume, more than the run has extends it)")
-    run.add_argument("--train-size", type=int, default=1000, help="training images (first N of the set)")
-    run.add_argument("--test-size", type=int, default=500, help="test images (first N of the set)")
-    run.add_argument("--backend", default="auto",
-                     help="engine (see `stochmem backends`); auto: the fastest installed exact one (numba, else "
-                          "numpy: bit-identical to the reference, which stays one flag away: --backend reference)")
-    run.add_argument("--seed", type=int, default=1, help="the run's seed (all randomness derives from it)")
-    run.add_argument("--data", choices=DATA_SOURCES, default="mnist",
-                     help="mnist: the MNIST files in --data-dir (checksums verified); embedded: the 5,000 digits of "
-                          "the [embedded] extra; idx: your own data set in MNIST's file layout in --data-dir")
+    groups = {"network": train.add_argument_group("network"),
+              "device": train.add_argument_group("memristive device (--kind memristive)"),
+              "run": train.add_argument_group("run")}
+    for parameter in PARAMETERS:
+        add_parameter(groups[parameter.section], parameter)
+    run = groups["run"]
     add_data_dir(run, "folder with the MNIST files, or your own data set for --data idx")
     run.add_argument("--quiet", action="store_true", help="print only the final accuracy")
     run.add_argument("--run-dir", default=None,
@@ -174,7 +175,7 @@ def spec_from_args(args: argparse.Namespace) -> RunSpec:
     values = {f.name: getattr(args, f.name) for f in fields(RunSpec)}
     values["sizes"] = tuple(values["sizes"])
     if values["epochs"] is None:
-        values["epochs"] = 1
+        values["epochs"] = BY_NAME["epochs"].default
     return RunSpec(**values)
 
 
@@ -194,13 +195,12 @@ def command_train(args: argparse.Namespace) -> int:
 
 def train_and_report(args: argparse.Namespace, run_dir: Path | None) -> int:
     """The body of ``stochmem train``, with the run directory (if any) locked by the caller."""
-    from stochmem import rundir
     from stochmem.runs import execute, prepare_resume, recorded_data_dir
 
     data_dir = args.data_dir
     if args.resume:
         assert run_dir is not None
-        spec = RunSpec.from_json(rundir.read_config(run_dir)["arguments"])
+        spec = read_spec(run_dir)
         if args.epochs is not None:
             spec = replace(spec, epochs=args.epochs)
         data_dir = recorded_data_dir(run_dir, spec, data_dir, args.allow_data_change)
@@ -221,7 +221,7 @@ def command_evaluate(args: argparse.Namespace) -> int:
     from stochmem.runs import evaluate_checkpoint, recorded_data_dir
 
     run_dir = Path(args.run_dir)
-    spec = RunSpec.from_json(rundir.read_config(run_dir)["arguments"])
+    spec = read_spec(run_dir)
     if args.test_size is not None:
         spec = replace(spec, test_size=args.test_size)
     data_dir = recorded_data_dir(run_dir, spec, args.data_dir, args.allow_data_change)

@@ -6,23 +6,30 @@ the value and the allowed range, so a user learns what to change instead of read
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field, fields, replace
-from typing import Any, Literal, get_args
+from typing import Any
 
-NetworkKind = Literal["float", "stochastic", "memristive"]
-NoiseMode = Literal["event", "pulse"]
-NETWORK_KINDS: tuple[str, ...] = get_args(NetworkKind)
-NOISE_MODES: tuple[str, ...] = get_args(NoiseMode)
+from stochmem.parameters import (
+    BY_NAME,
+    NETWORK_KINDS,
+    NOISE_MODES,
+    ConfigError,
+    NetworkKind,
+    NoiseMode,
+    check_values,
+    reject_unknown,
+    section,
+)
+
+__all__ = ["NETWORK_KINDS", "NOISE_MODES", "ConfigError", "DeviceParams", "NetworkConfig", "NetworkKind", "NoiseMode",
+           "from_dict", "to_dict"]
 
 
-class ConfigError(ValueError):
-    """A configuration value is out of its allowed range or of the wrong kind."""
-
-
-def _require(condition: bool, name: str, value: object, expected: str) -> None:
-    if not condition:
-        raise ConfigError(f"{name} = {value!r} is invalid: expected {expected}")
+def _check(instance: Any, name: str) -> None:
+    """Check a NetworkConfig's or DeviceParams' own fields against the declarations of stochmem.parameters."""
+    parameters = section("network" if name == "network" else "device")
+    values = {p.config_field: getattr(instance, p.config_field) for p in parameters}
+    check_values(values, parameters, key="config_field", describe=lambda p: p.qualified)
 
 
 @dataclass(frozen=True)
@@ -35,26 +42,15 @@ class DeviceParams:
     w = w_max (G+ - G-) / Gmax and one level is worth dw_min = w_max (1 - 1/on_off)/(levels - 1).
     """
 
-    levels: int = 32
-    on_off: float = 15.0
-    sigma: float = 0.1
-    reset_every: int = 15
-    noise_mode: NoiseMode = "event"
-    w_max: float = 1.0
+    levels: int = BY_NAME["levels"].default
+    on_off: float = BY_NAME["on_off"].default
+    sigma: float = BY_NAME["sigma"].default
+    reset_every: int = BY_NAME["reset_every"].default
+    noise_mode: NoiseMode = BY_NAME["noise_mode"].default
+    w_max: float = BY_NAME["w_max"].default
 
     def __post_init__(self) -> None:
-        _require(isinstance(self.levels, int) and self.levels >= 2, "device.levels", self.levels,
-                 "an integer >= 2")
-        _require(math.isfinite(self.on_off) and self.on_off > 1.0, "device.on_off", self.on_off,
-                 "a finite number > 1 (Gmax/Gmin)")
-        _require(math.isfinite(self.sigma) and self.sigma >= 0.0, "device.sigma", self.sigma,
-                 "a finite number >= 0 (sigma/B)")
-        _require(isinstance(self.reset_every, int) and self.reset_every >= 1, "device.reset_every",
-                 self.reset_every, "an integer >= 1 (images between resets)")
-        _require(self.noise_mode in NOISE_MODES, "device.noise_mode", self.noise_mode,
-                 f"one of {', '.join(NOISE_MODES)}")
-        _require(math.isfinite(self.w_max) and self.w_max > 0.0, "device.w_max", self.w_max,
-                 "a finite number > 0")
+        _check(self, "device")
 
     @property
     def g_max(self) -> float:
@@ -84,23 +80,15 @@ class DeviceParams:
 class NetworkConfig:
     """[SPEC 3.1] The network: layer sizes, kind, stream length, learning rate schedule and devices."""
 
-    kind: NetworkKind = "float"
-    sizes: tuple[int, ...] = (784, 256, 128, 10)
-    bit_length: int = 10
-    lr: float = 0.1
-    lr_decay: float = 0.9
+    kind: NetworkKind = "float"  #: the Python API's default; a run's (``stochmem train``) is stochmem.parameters'
+    sizes: tuple[int, ...] = BY_NAME["sizes"].default
+    bit_length: int = BY_NAME["bl"].default
+    lr: float = BY_NAME["lr"].default
+    lr_decay: float = BY_NAME["lr_decay"].default
     device: DeviceParams = field(default_factory=DeviceParams)
 
     def __post_init__(self) -> None:
-        _require(self.kind in NETWORK_KINDS, "network.kind", self.kind, f"one of {', '.join(NETWORK_KINDS)}")
-        _require(len(self.sizes) >= 2 and all(isinstance(s, int) and s >= 1 for s in self.sizes),
-                 "network.sizes", self.sizes, "at least two positive integers, input first")
-        _require(len(self.sizes) <= 256, "network.sizes", self.sizes, "at most 255 layers")
-        _require(isinstance(self.bit_length, int) and self.bit_length >= 1, "network.bit_length",
-                 self.bit_length, "an integer >= 1 (BL)")
-        _require(math.isfinite(self.lr) and self.lr > 0.0, "network.lr", self.lr, "a finite number > 0")
-        _require(math.isfinite(self.lr_decay) and 0.0 < self.lr_decay <= 1.0, "network.lr_decay",
-                 self.lr_decay, "a number in (0, 1]")
+        _check(self, "network")
 
     def learning_rate(self, epoch: int) -> float:
         """[SPEC 3.5] eta_e = lr * lr_decay ** e for epoch e (counted from 0)."""
@@ -121,16 +109,10 @@ def to_dict(config: NetworkConfig) -> dict[str, Any]:
 
 def from_dict(data: dict[str, Any]) -> NetworkConfig:
     """The inverse of :func:`to_dict`; unknown keys are an error that names them."""
-    known = {f.name for f in fields(NetworkConfig)}
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise ConfigError(f"unknown network keys {unknown}; known keys are {sorted(known)}")
+    reject_unknown(data, [f.name for f in fields(NetworkConfig)], "network")
     values = dict(data)
     device_data = values.pop("device", {})
-    device_known = {f.name for f in fields(DeviceParams)}
-    device_unknown = sorted(set(device_data) - device_known)
-    if device_unknown:
-        raise ConfigError(f"unknown device keys {device_unknown}; known keys are {sorted(device_known)}")
+    reject_unknown(device_data, [f.name for f in fields(DeviceParams)], "device")
     if "sizes" in values:
         values["sizes"] = tuple(values["sizes"])
     return replace(NetworkConfig(), device=DeviceParams(**device_data), **values)

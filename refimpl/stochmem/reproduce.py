@@ -14,7 +14,7 @@ import threading
 import tomllib
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from functools import partial
 from importlib import resources
 from multiprocessing import get_context
@@ -24,18 +24,22 @@ from typing import Any, Protocol
 from stochmem import rundir
 from stochmem.backend_api import WORKERS_ENV
 from stochmem.config import ConfigError
-from stochmem.runs import RunSpec, evaluate_checkpoint, execute, prepare_resume, quiet, recorded_data_dir
+from stochmem.parameters import ALIASES, BY_NAME, parse_sizes, reject_unknown
+from stochmem.runs import (
+    RunSpec,
+    evaluate_checkpoint,
+    execute,
+    prepare_resume,
+    quiet,
+    read_spec,
+    recorded_data_dir,
+)
 from stochmem.schema import check_experiment
 from stochmem.training import EpochResult
 
 BUILTIN = ("fig3", "fig4", "fig5")
 TOP_KEYS = {"name", "version", "title", "defaults", "runs", "evaluation"}
 RUN_EXTRAS = {"label", "paper", "read_bl", "paper_drop"}
-ALIASES = {"device.levels": "levels", "device.on_off": "on_off", "device.sigma": "sigma",
-           "device.reset_every": "reset_every", "device.noise_mode": "noise_mode", "device.w_max": "w_max",
-           "network.kind": "kind", "network.sizes": "sizes", "network.bit_length": "bl", "network.lr": "lr",
-           "network.lr_decay": "lr_decay"}
-
 
 @dataclass(frozen=True)
 class Run:
@@ -67,9 +71,9 @@ def _normalise(key: str, value: Any, source: str) -> tuple[str, Any]:
     key = ALIASES.get(key, key)
     if key == "sizes" and isinstance(value, str):
         try:
-            value = [int(part) for part in value.replace(",", "-").split("-")]
-        except ValueError:
-            raise ConfigError(f"{source}: sizes = {value!r} is invalid: expected e.g. 784-256-128-10") from None
+            value = list(parse_sizes(value))
+        except ConfigError as error:
+            raise ConfigError(f"{source}: {error}") from None
     return key, value
 
 
@@ -92,9 +96,7 @@ def load_experiment(name_or_path: str, overrides: list[str] | None = None) -> Ex
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{source}: not valid TOML: {error}") from error
-    unknown = sorted(set(document) - TOP_KEYS)
-    if unknown:
-        raise ConfigError(f"{source}: unknown keys {unknown}; known keys are {sorted(TOP_KEYS)}")
+    reject_unknown(document, TOP_KEYS, source)
     check_experiment(document, source)
     defaults = dict(document.get("defaults", {}))
     evaluation = dict(document.get("evaluation", {}))
@@ -107,9 +109,8 @@ def load_experiment(name_or_path: str, overrides: list[str] | None = None) -> Ex
             evaluation[key.split(".", 1)[1]] = value
         else:
             name, value = _normalise(key, value, "--set")
-            if name not in {f.name for f in fields(RunSpec)}:
-                raise ConfigError(f"--set {key}: unknown key; known keys are "
-                                  f"{sorted({f.name for f in fields(RunSpec)} | set(ALIASES))}")
+            if name not in BY_NAME:
+                reject_unknown([key], [*BY_NAME, *ALIASES], "--set")
             defaults[name] = value
     check_experiment({"evaluation": evaluation}, f"{source} with --set")  # the overrides' values too
     runs = []
@@ -229,7 +230,7 @@ def shared_run_dir(out: Path, run_dir: Path, spec: RunSpec) -> Path:
         if other.parent == run_dir.parent or other.is_symlink():
             continue
         try:
-            same = RunSpec.from_json(rundir.read_config(other)["arguments"]) == spec
+            same = read_spec(other) == spec
         except (ConfigError, rundir.RunDirError, KeyError, TypeError):
             continue  # not a run this version can read: never share it
         if same:

@@ -33,8 +33,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from stochmem.config import NetworkConfig
+from stochmem.config import ConfigError, NetworkConfig
 from stochmem.network import Layer
+from stochmem.schema import check_config_file
 from stochmem.training import EpochResult, TrainingState
 
 FORMAT = "stochmem-checkpoint"
@@ -132,6 +133,12 @@ def read_config(run_dir: Path) -> dict[str, Any]:
         document: dict[str, Any] = json.loads(path.read_text())
     except json.JSONDecodeError as error:
         raise RunDirError(f"{path} is not valid JSON: {error}") from error
+    except (OSError, UnicodeDecodeError) as error:
+        raise RunDirError(f"{path} cannot be read: {error}") from error
+    try:
+        check_config_file(document, str(path))
+    except ConfigError as error:
+        raise RunDirError(f"{error} (the run directory's config was edited or is corrupt)") from None
     return document
 
 

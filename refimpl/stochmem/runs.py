@@ -10,59 +10,58 @@ import json
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from stochmem import __version__, rundir
 from stochmem.backend_api import Backend
-from stochmem.config import ConfigError, DeviceParams, NetworkConfig, NetworkKind, NoiseMode, to_dict
+from stochmem.config import ConfigError, DeviceParams, NetworkConfig, NetworkKind, NoiseMode, from_dict, to_dict
 from stochmem.data import Dataset, load_idx_split, load_split, resolve_data_dir
+from stochmem.parameters import BY_NAME, reject_unknown, section
 from stochmem.schema import check_run
 from stochmem.training import EpochResult, ImageReader, TrainingState, train
-
-#: Where a run's images come from: MNIST (checksums verified), the embedded 5,000 digits, or your own data set in
-#: MNIST's IDX layout in --data-dir (see :func:`stochmem.data.load_idx_split`).
-DATA_SOURCES = ("mnist", "embedded", "idx")
 
 
 @dataclass(frozen=True)
 class RunSpec:
-    """Everything that determines a run's result. Field names match the command line's options."""
+    """Everything that determines a run's result. Each field is a parameter of :mod:`stochmem.parameters`, where
+    its type, range, default, unit and help are declared (and the command line, the TOML keys, the config.json
+    schema and the docs derived)."""
 
-    kind: NetworkKind = "stochastic"
-    sizes: tuple[int, ...] = (784, 256, 128, 10)
-    bl: int = 10
-    lr: float = NetworkConfig.lr
-    lr_decay: float = NetworkConfig.lr_decay
-    levels: int = DeviceParams.levels
-    on_off: float = DeviceParams.on_off
-    sigma: float = DeviceParams.sigma
-    reset_every: int = DeviceParams.reset_every
-    noise_mode: NoiseMode = DeviceParams.noise_mode
-    w_max: float = DeviceParams.w_max
-    epochs: int = 1
-    train_size: int = 1000
-    test_size: int = 500
-    seed: int = 1
-    data: str = "mnist"
-    backend: str = "auto"  #: resolved on construction: a spec always names the backend that runs it
+    kind: NetworkKind = BY_NAME["kind"].dataclass_field()
+    sizes: tuple[int, ...] = BY_NAME["sizes"].dataclass_field()
+    bl: int = BY_NAME["bl"].dataclass_field()
+    lr: float = BY_NAME["lr"].dataclass_field()
+    lr_decay: float = BY_NAME["lr_decay"].dataclass_field()
+    levels: int = BY_NAME["levels"].dataclass_field()
+    on_off: float = BY_NAME["on_off"].dataclass_field()
+    sigma: float = BY_NAME["sigma"].dataclass_field()
+    reset_every: int = BY_NAME["reset_every"].dataclass_field()
+    noise_mode: NoiseMode = BY_NAME["noise_mode"].dataclass_field()
+    w_max: float = BY_NAME["w_max"].dataclass_field()
+    epochs: int = BY_NAME["epochs"].dataclass_field()
+    train_size: int = BY_NAME["train_size"].dataclass_field()
+    test_size: int = BY_NAME["test_size"].dataclass_field()
+    seed: int = BY_NAME["seed"].dataclass_field()
+    data: str = BY_NAME["data"].dataclass_field()
+    backend: str = BY_NAME["backend"].dataclass_field()  #: resolved on construction: a spec names what runs it
 
     def __post_init__(self) -> None:
         from stochmem.plugins import resolve_backend_name
 
         values = asdict(self)
         values["sizes"] = list(self.sizes) if isinstance(self.sizes, tuple | list) else self.sizes
-        check_run(values, DATA_SOURCES)  # types, ranges, finiteness: before anything reads a field
+        check_run(values)  # types, ranges, finiteness: before anything reads a field
         object.__setattr__(self, "sizes", tuple(self.sizes))
         object.__setattr__(self, "backend", resolve_backend_name(self.backend))
         self.network_config()  # the network's and devices' own cross-field checks, naming the bad one
 
     def network_config(self) -> NetworkConfig:
-        device = DeviceParams(levels=self.levels, on_off=self.on_off, sigma=self.sigma,
-                              reset_every=self.reset_every, noise_mode=self.noise_mode, w_max=self.w_max)
-        return NetworkConfig(kind=self.kind, sizes=tuple(self.sizes), bit_length=self.bl, lr=self.lr,
-                             lr_decay=self.lr_decay, device=device)
+        """The network and devices this run trains ([SPEC 3.1, 4.1]), each field set by its parameter."""
+        device = DeviceParams(**{p.config_field: getattr(self, p.name) for p in section("device")})
+        network = {p.config_field: getattr(self, p.name) for p in section("network")}
+        return NetworkConfig(**network, device=device)
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
@@ -71,14 +70,26 @@ class RunSpec:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RunSpec:
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ConfigError(f"unknown run keys {unknown}; known keys are {sorted(known)}")
+        reject_unknown(data, BY_NAME, "run")
         values = dict(data)
         if isinstance(values.get("sizes"), list):
             values["sizes"] = tuple(values["sizes"])
         return replace(cls(), **values)
+
+
+def read_spec(run_dir: Path) -> RunSpec:
+    """The run recorded in ``run_dir``'s config.json (checked against its schema), whose ``network`` record must
+    be the network its ``arguments`` make: an edit of one without the other is refused, not trained on."""
+    config = rundir.read_config(run_dir)
+    path = run_dir / "config.json"
+    try:
+        spec = RunSpec.from_json(config["arguments"])
+    except ConfigError as error:
+        raise rundir.RunDirError(f"{path}: arguments: {error}") from None
+    if "network" in config and from_dict(config["network"]) != spec.network_config():
+        raise rundir.RunDirError(f"{path}: network does not match the network the arguments describe (one of them "
+                                 "was edited): restore the file or start a new run")
+    return spec
 
 
 def data_folder(spec: RunSpec, data_dir: str | None) -> str | None:
@@ -260,8 +271,8 @@ def prepare_resume(run_dir: Path, spec: RunSpec) -> TrainingState:
     last checkpoint, ending bit-identical to a run asked for that many epochs from the start. Anything else that
     differs, or fewer epochs than are already finished, is refused (nothing is lost).
     """
+    saved = read_spec(run_dir)
     config = rundir.read_config(run_dir)
-    saved = RunSpec.from_json(config["arguments"])
     if replace(saved, epochs=spec.epochs) != spec:
         changed = sorted(k for k, v in spec.to_json().items() if saved.to_json()[k] != v and k != "epochs")
         raise ConfigError(f"{run_dir} holds a different run (it differs in {', '.join(changed)}); "

@@ -1,96 +1,69 @@
-"""The schema of a run's parameters, checked with a JSON Schema validator before anything else reads them.
+"""The schemas of the files a run reads, checked with a JSON Schema validator before anything else reads them.
 
-One schema serves every door a run comes in by: the command line, an experiment TOML with its ``--set``
-overrides, and a run directory's ``config.json``. Two rules JSON Schema leaves loose are made strict here: an
-``integer`` is a whole number that is not a boolean (``2.0`` and ``true`` are refused), and ``"finite": true``
-refuses NaN and infinities. A failure is one line naming the field, the value and what is expected.
+The run parameters themselves are declared once, in :mod:`stochmem.parameters`; this module adds the experiment
+TOML's own keys and the run directory's ``config.json`` and ``versions.json``. A failure is one line naming the
+file, the field, the value and what is expected.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from jsonschema import Draft202012Validator, ValidationError, validators
-
-from stochmem.config import NETWORK_KINDS, NOISE_MODES, ConfigError
-
-#: A run field's name in the network and device configuration ([SPEC 3.1], [SPEC 4.1]), as errors show it.
-CONFIG_NAMES = {"kind": "network.kind", "sizes": "network.sizes", "bl": "network.bit_length", "lr": "network.lr",
-                "lr_decay": "network.lr_decay", "levels": "device.levels", "on_off": "device.on_off",
-                "sigma": "device.sigma", "reset_every": "device.reset_every", "noise_mode": "device.noise_mode",
-                "w_max": "device.w_max"}
-MAX_SIZE = 1 << 20  #: the widest layer accepted (a guard against typos that would exhaust memory)
-
-
-def _finite(_validator: Any, wanted: bool, instance: Any, _schema: Any) -> Iterator[ValidationError]:
-    if wanted and isinstance(instance, float) and not math.isfinite(instance):
-        yield ValidationError(f"{instance!r} is not a finite number")
+from stochmem.parameters import (
+    DATA_SOURCES,
+    PARAMETERS,
+    ConfigError,
+    StrictValidator,
+    check_values,
+    integer_schema,
+    number_schema,
+    section,
+    values_schema,
+)
 
 
-def _strict_integer(_checker: Any, instance: Any) -> bool:
-    return isinstance(instance, int) and not isinstance(instance, bool)
+def run_schema() -> dict[str, Any]:
+    """The JSON Schema of :class:`stochmem.runs.RunSpec`'s fields, from :data:`stochmem.parameters.PARAMETERS`."""
+    return values_schema(PARAMETERS)
 
 
-StrictValidator = validators.extend(
-    Draft202012Validator, validators={"finite": _finite},
-    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _strict_integer))
+def check_run(values: Mapping[str, Any]) -> None:
+    """Raise a ConfigError naming the first offending field unless ``values`` fit :func:`run_schema`."""
+    check_values(values)
 
 
-def _integer(minimum: int, maximum: int | None = None) -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": "integer", "minimum": minimum}
-    if maximum is not None:
-        schema["maximum"] = maximum
-    return schema
-
-
-def _number(**bounds: float) -> dict[str, Any]:
-    return {"type": "number", "finite": True, **bounds}
-
-
-def run_schema(data_sources: tuple[str, ...]) -> dict[str, Any]:
-    """The JSON Schema of :class:`stochmem.runs.RunSpec`'s fields ([SPEC 3.1, 3.5, 4.1, 5.3])."""
+def config_file_schema() -> dict[str, Any]:
+    """The JSON Schema of a run directory's ``config.json``: the run's parameters (``arguments``), the network
+    they make (``network``, :func:`stochmem.config.to_dict`'s layout) and where its images came from (``data``)."""
+    network = values_schema(section("network"), key="config_field")
+    network["properties"]["device"] = values_schema(section("device"), key="config_field")
     return {
         "type": "object",
+        "required": ["arguments"],
         "additionalProperties": False,
         "properties": {
-            "kind": {"enum": list(NETWORK_KINDS)},
-            "sizes": {"type": "array", "items": _integer(1, MAX_SIZE), "minItems": 2, "maxItems": 64},
-            "bl": _integer(1, 1 << 20),
-            "lr": _number(exclusiveMinimum=0),
-            "lr_decay": _number(exclusiveMinimum=0),
-            "levels": _integer(2, 1 << 20),
-            "on_off": _number(exclusiveMinimum=1),
-            "sigma": _number(minimum=0),
-            "reset_every": _integer(1),
-            "noise_mode": {"enum": list(NOISE_MODES)},
-            "w_max": _number(exclusiveMinimum=0),
-            "epochs": _integer(1, 100_000),
-            "train_size": _integer(1),
-            "test_size": _integer(1),
-            "seed": _integer(0, (1 << 64) - 1),
-            "data": {"enum": list(data_sources)},
-            "backend": {"type": "string", "minLength": 1},
+            "arguments": run_schema(),
+            "network": network,
+            "data": {"type": "object", "additionalProperties": False,
+                     "properties": {"source": {"enum": list(DATA_SOURCES)},
+                                    "folder": {"anyOf": [{"type": "string", "maxLength": 4096}, {"type": "null"}]}}},
         },
     }
 
 
-def check_run(values: Mapping[str, Any], data_sources: tuple[str, ...]) -> None:
-    """Raise a ConfigError naming the first offending field unless ``values`` fit :func:`run_schema`."""
-    errors = sorted(StrictValidator(run_schema(data_sources)).iter_errors(dict(values)),
-                    key=lambda error: list(error.path))
+def check_config_file(document: Any, source: str) -> None:
+    """Raise a ConfigError naming ``source`` and the first offending field unless ``document`` fits
+    :func:`config_file_schema`."""
+    errors = sorted(StrictValidator(config_file_schema()).iter_errors(document), key=lambda e: list(e.path))
     if errors:
         error = errors[0]
-        field = str(error.path[0]) if error.path else "(run)"
-        inner = "".join(f"[{part}]" for part in list(error.path)[1:])
-        name = f"{CONFIG_NAMES[field]} (--{field.replace('_', '-')})" if field in CONFIG_NAMES else \
-            f"{field} (--{field.replace('_', '-')})" if field in values else field
-        raise ConfigError(f"{name}{inner} = {error.instance!r} is invalid: {error.message}")
+        where = ".".join(str(part) for part in error.path) or "(file)"
+        raise ConfigError(f"{source}: {where} = {error.instance!r} is invalid: {error.message}")
 
 
-def _numbers(minimum: float | None = None) -> dict[str, Any]:
-    item = _number() if minimum is None else _number(minimum=minimum)
+def number_arrays(minimum: float | None = None) -> dict[str, Any]:
+    item = number_schema() if minimum is None else number_schema(minimum=minimum)
     return {"type": "array", "items": item}
 
 
@@ -99,18 +72,19 @@ EXPERIMENT_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
         "name": {"type": "string"},
-        "version": _integer(1),
+        "version": integer_schema(1),
         "title": {"type": "string"},
         "defaults": {"type": "object"},
         "evaluation": {"type": "object", "additionalProperties": False,
-                       "properties": {"noise_variances": _numbers(minimum=0), "repeats": _integer(1, 10_000)}},
+                       "properties": {"noise_variances": number_arrays(minimum=0),
+                                      "repeats": integer_schema(1, 10_000)}},
         "runs": {"type": "array", "maxItems": 10_000, "items": {
             "type": "object",  # a missing label has its own message (reproduce.load_experiment)
             "properties": {
                 "label": {"type": "string", "minLength": 1, "maxLength": 200},
-                "paper": {"anyOf": [_number(minimum=0, maximum=100), {"type": "null"}]},
-                "read_bl": {"type": "array", "items": _integer(0, 1 << 20)},
-                "paper_drop": {"anyOf": [_number(), _numbers()]},
+                "paper": {"anyOf": [number_schema(minimum=0, maximum=100), {"type": "null"}]},
+                "read_bl": {"type": "array", "items": integer_schema(0, 1 << 20)},
+                "paper_drop": {"anyOf": [number_schema(), number_arrays()]},
             },
         }},
     },
