@@ -155,8 +155,8 @@ def step_with(net: network.Network, image: Sequence[float], label: int, step: in
     acts = network.forward(net, list(image), lambda layer: Draw(net.seed, Site.FORWARD_STREAM, step, layer))
     deltas = network.backward(net, acts, label, step)
     for index, layer in enumerate(net.layers):
-        network.update_layer(layer, net.config, net.seed, min(index, draw_layer), [*acts.values[index], 1.0],
-                             deltas[index], eta, step)
+        network.update_layer(layer, [*acts.values[index], 1.0], deltas[index], eta, net.config, net.seed, step,
+                             min(index, draw_layer))
     if net.config.kind == "memristive" and (step + reset_offset) % net.config.device.reset_every == 0:
         for index, layer in enumerate(net.layers):
             network.reset_layer(layer, net.config, net.seed, index, step)

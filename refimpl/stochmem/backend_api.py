@@ -16,6 +16,7 @@ from typing import Protocol, runtime_checkable
 from bitarray import bitarray
 
 from stochmem.config import NETWORK_KINDS, DeviceParams, NetworkConfig
+from stochmem.data import Dataset, corrupt
 from stochmem.network import Layer, StepResult
 from stochmem.rng import Draw
 
@@ -72,11 +73,9 @@ class Model(Protocol):
 class Backend(Protocol):
     """An engine. Primitive operations mirror the specification's clauses; ``create_model`` does the rest.
 
-    Two optional methods let an engine keep the data path as fast as its model; the host uses them when present
-    and the reference's pure-Python functions otherwise. Each must return exactly what it replaces:
-
-    - ``read_image(dataset, index)``: the inputs of an image, as :meth:`stochmem.data.Dataset.image`;
-    - ``corrupt(image, variance, seed, image_index, repeat)``: noisy inputs, as :func:`stochmem.data.corrupt`.
+    Two optional methods let an engine keep the data path as fast as its model: :class:`ReadsImages` and
+    :class:`CorruptsInputs` declare them, :func:`image_reader` and :func:`input_corrupter` pick the backend's or
+    the reference's.
     """
 
     name: str
@@ -118,6 +117,37 @@ class Backend(Protocol):
     def create_model(self, config: NetworkConfig, seed: int) -> Model:
         """[SPEC 3.4, 4.6] A freshly initialised network."""
         ...
+
+
+@runtime_checkable
+class ReadsImages(Protocol):
+    """Optional backend method: the inputs of an image, exactly as :meth:`stochmem.data.Dataset.image` [SPEC 5.3]."""
+
+    def read_image(self, dataset: Dataset, index: int) -> Sequence[float]:
+        ...
+
+
+@runtime_checkable
+class CorruptsInputs(Protocol):
+    """Optional backend method: noisy test inputs, exactly as :func:`stochmem.data.corrupt` [SPEC 5.4]."""
+
+    def corrupt(self, image: Sequence[float], variance: float, seed: int, image_index: int,
+                repeat: int = 0) -> Sequence[float]:
+        ...
+
+
+ImageReader = Callable[[Dataset, int], Sequence[float]]
+InputCorrupter = Callable[..., Sequence[float]]
+
+
+def image_reader(backend: Backend) -> ImageReader:
+    """The backend's ``read_image`` if it offers one ([SPEC 5.3]), else :meth:`stochmem.data.Dataset.image`."""
+    return backend.read_image if isinstance(backend, ReadsImages) else Dataset.image
+
+
+def input_corrupter(backend: Backend) -> InputCorrupter:
+    """The backend's ``corrupt`` if it offers one ([SPEC 5.4]), else :func:`stochmem.data.corrupt`."""
+    return backend.corrupt if isinstance(backend, CorruptsInputs) else corrupt
 
 
 def protocol_members(protocol: type) -> list[str]:

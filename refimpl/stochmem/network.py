@@ -263,9 +263,10 @@ def coincidence_counts(rows: list[bitarray], columns: list[bitarray]) -> list[li
     return counts
 
 
-def update_layer(layer: Layer, config: NetworkConfig, seed: int, index: int, inputs: list[float],
-                 deltas: list[float], eta: float, step: int) -> None:
+def update_layer(layer: Layer, inputs: list[float], deltas: list[float], eta: float, config: NetworkConfig,
+                 seed: int, step: int, index: int) -> None:
     """[SPEC 3.7, 3.8, 4.3] Apply one image's update to crossbar ``index``; ``inputs`` include the bias (1.0).
+    The arguments come in the order of the contract's ``Backend.update_layer``.
 
     Float: w_ji <- w_ji - (eta delta_j) x_i.
     Stochastic: w_ji <- w_ji - sign(delta_j) dw_min n_ji.
@@ -331,7 +332,7 @@ def train_step(net: Network, image: list[float], label: int, step: int, eta: flo
     acts = forward(net, image, lambda layer: Draw(net.seed, Site.FORWARD_STREAM, step, layer))
     deltas = backward(net, acts, label, step)
     for index, layer in enumerate(net.layers):
-        update_layer(layer, net.config, net.seed, index, [*acts.values[index], 1.0], deltas[index], eta, step)
+        update_layer(layer, [*acts.values[index], 1.0], deltas[index], eta, net.config, net.seed, step, index)
     if net.config.kind == "memristive" and (step + 1) % net.config.device.reset_every == 0:
         for index, layer in enumerate(net.layers):
             reset_layer(layer, net.config, net.seed, index, step)

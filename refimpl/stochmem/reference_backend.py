@@ -62,7 +62,7 @@ class ReferenceBackend:
     def update_layer(self, layer: Layer, inputs: Sequence[float], deltas: Sequence[float], eta: float,
                      config: NetworkConfig, seed: int, step: int, index: int) -> Layer:
         updated = copy.deepcopy(layer)
-        network.update_layer(updated, config, seed, index, list(inputs), list(deltas), eta, step)
+        network.update_layer(updated, list(inputs), list(deltas), eta, config, seed, step, index)
         return updated
 
     def program(self, levels: Sequence[float], pulses: Sequence[int], synapses: Sequence[int],

@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from stochmem import __version__, rundir
-from stochmem.backend_api import Backend
+from stochmem.backend_api import image_reader, input_corrupter
 from stochmem.config import ConfigError, DeviceParams, NetworkConfig, NetworkKind, NoiseMode, from_dict, to_dict
 from stochmem.data import Dataset, load_idx_split, load_split, resolve_data_dir
 from stochmem.parameters import BY_NAME, reject_unknown, section
 from stochmem.schema import check_run
-from stochmem.training import EpochResult, ImageReader, TrainingState, train
+from stochmem.training import EpochResult, TrainingState, train
 
 
 @dataclass(frozen=True)
@@ -289,12 +289,6 @@ def prepare_resume(run_dir: Path, spec: RunSpec) -> TrainingState:
     return state
 
 
-def image_reader(backend: Backend) -> ImageReader:
-    """The backend's faster exact twin of :meth:`stochmem.data.Dataset.image` (optional ``read_image``), else it."""
-    read: ImageReader = getattr(backend, "read_image", Dataset.image)
-    return read
-
-
 def quiet(_text: str) -> None:
     """A ``say`` that prints nothing."""
 
@@ -305,7 +299,6 @@ def evaluate_checkpoint(run_dir: Path, spec: RunSpec, data_dir: str | None, vari
     the training state the checkpoint was taken at."""
     import statistics
 
-    from stochmem.data import corrupt
     from stochmem.plugins import get_backend
     from stochmem.training import evaluate
 
@@ -321,7 +314,7 @@ def evaluate_checkpoint(run_dir: Path, spec: RunSpec, data_dir: str | None, vari
     layers, state = rundir.load_checkpoint(run_dir, spec.network_config())
     model.load_layers(layers)
     reading = bit_length or spec.bl
-    noise = getattr(backend, "corrupt", corrupt)  # a backend may offer a faster exact twin of [SPEC 5.4]
+    noise = input_corrupter(backend)
     read = image_reader(backend)
     rows = []
     for variance in variances:

@@ -7,10 +7,10 @@ image at position k of epoch e is training step t = e * n_train + k; the learnin
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from stochmem.backend_api import Model
+from stochmem.backend_api import ImageReader, InputCorrupter, Model
 from stochmem.config import NetworkConfig
 from stochmem.data import Dataset, corrupt
 from stochmem.rng import Draw, Site, permutation
@@ -47,7 +47,6 @@ class TrainingState:
 
 #: How an engine gets image ``index`` of a data set as its inputs: ``Dataset.image`` (a list of pixel / 255),
 #: or a backend's faster exact twin (``Backend.read_image``, optional), e.g. a NumPy array of the same floats.
-ImageReader = Callable[[Dataset, int], Sequence[float]]
 
 
 def train_epoch(model: Model, config: NetworkConfig, seed: int, train: Dataset, state: TrainingState,
@@ -77,7 +76,7 @@ def train_epoch(model: Model, config: NetworkConfig, seed: int, train: Dataset, 
 
 
 def evaluate(model: Model, seed: int, test: Dataset, repeat: int = 0, bit_length: int | None = None,
-             noise_variance: float = 0.0, noise: Callable[..., Sequence[float]] = corrupt,
+             noise_variance: float = 0.0, noise: InputCorrupter = corrupt,
              read: ImageReader = Dataset.image) -> float:
     """[SPEC 3.9, 5.4] Test accuracy: the fraction of ``test`` classified correctly.
 

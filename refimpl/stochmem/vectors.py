@@ -225,7 +225,7 @@ def step_details(net: network.Network, image: list[float], label: int, step: int
             updates.append({"rowProbabilities": [min(1.0, gain * x) for x in inputs],
                             "columnProbabilities": [min(1.0, gain * abs(d)) for d in deltas[index]],
                             "counts": network.coincidence_counts(rows, columns)})
-        network.update_layer(layer, net.config, net.seed, index, inputs, deltas[index], eta, step)
+        network.update_layer(layer, inputs, deltas[index], eta, net.config, net.seed, step, index)
     if updates:
         details["updates"] = updates
     if net.config.kind == "memristive" and (step + 1) % net.config.device.reset_every == 0:

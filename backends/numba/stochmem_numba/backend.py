@@ -26,10 +26,10 @@ class NumbaBackend(NumpyBackend):
     def __init__(self) -> None:
         self.threads = configure()  # before any kernel runs: see stochmem_numba.threads
 
-    def _update_crossbar(self, weights: F64, g_plus: F64 | None, g_minus: F64 | None, config: NetworkConfig,
-                         seed: int, index: int, inputs: F64, deltas: F64, eta: float, step: int) -> None:
+    def _update_crossbar(self, weights: F64, g_plus: F64 | None, g_minus: F64 | None, inputs: F64, deltas: F64,
+                         eta: float, config: NetworkConfig, seed: int, step: int, index: int) -> None:
         """[SPEC 3.7, 3.8, 4.3] Through the compiled update kernels (the ones training uses)."""
-        update_crossbar(weights, g_plus, g_minus, config, seed, index, inputs, deltas, eta, step)
+        update_crossbar(weights, g_plus, g_minus, inputs, deltas, eta, config, seed, step, index)
 
     def create_model(self, config: NetworkConfig, seed: int) -> Model:
         return NumbaModel(config, seed)

@@ -21,16 +21,22 @@ def seed_key(seed: int) -> tuple[np.uint64, np.uint64]:
     return np.uint64(seed & 0xFFFFFFFF), np.uint64(seed >> 32)
 
 
-def update_crossbar(weights: F64, g_plus: F64 | None, g_minus: F64 | None, config: NetworkConfig, seed: int,
-                    index: int, inputs: F64, deltas: F64, eta: float, step: int) -> None:
-    """[SPEC 3.7, 3.8, 4.3] One crossbar's update through the compiled kernel training uses, in place."""
+def update_rule(config: NetworkConfig, seed: int, eta: float) -> kernels.UpdateRule:
+    """The compiled kernels' :class:`~stochmem_numba.step.UpdateRule` of a step with learning rate ``eta``."""
     gain, dw_min = update_gain(eta, config) if config.kind != "float" else (0.0, 0.0)
     params = config.device
-    kernels.quietly(kernels.crossbar_update, kernels.KIND_CODES[config.kind], weights,
-                            weights if g_plus is None else g_plus, weights if g_minus is None else g_minus,
-                            inputs, deltas, eta, gain, dw_min, config.bit_length, params.sigma,
-                            params.noise_mode == "pulse", float(params.top_level), *seed_key(seed), np.uint64(step),
-                            index)
+    return kernels.UpdateRule(kernels.KIND_CODES[config.kind], eta, gain, dw_min, config.bit_length, params.sigma,
+                              params.noise_mode == "pulse", float(params.top_level), params.reset_every,
+                              *seed_key(seed))
+
+
+def update_crossbar(weights: F64, g_plus: F64 | None, g_minus: F64 | None, inputs: F64, deltas: F64, eta: float,
+                    config: NetworkConfig, seed: int, step: int, index: int) -> None:
+    """[SPEC 3.7, 3.8, 4.3] One crossbar's update through the compiled kernel training uses, in place; the
+    arguments after the crossbar in the order of the contract's ``update_layer``."""
+    kernels.quietly(kernels.crossbar_update, weights, weights if g_plus is None else g_plus,
+                    weights if g_minus is None else g_minus, inputs, deltas, update_rule(config, seed, eta),
+                    np.uint64(step), index)
 
 
 def direct(kernel: Callable[..., T], *args: Any) -> T:
@@ -51,15 +57,12 @@ class NumbaModel(NumpyModel):
 
     def train_step(self, image: Sequence[float], label: int, step: int, eta: float) -> StepResult:
         """[SPEC 3.5]"""
-        config, params = self.config, self.config.device
-        gain, dw_min = update_gain(eta, config) if config.kind != "float" else (0.0, 0.0)
+        memristive = self.config.kind == "memristive"
         weights = tuple(self.weights)
-        memristive = config.kind == "memristive"
         loss, prediction = self.train_kernel(
-            kernels.train_step, self.kind, weights, tuple(self.g_plus) if memristive else weights,
+            kernels.train_step, weights, tuple(self.g_plus) if memristive else weights,
             tuple(self.g_minus) if memristive else weights, self.sizes, np.asarray(image, dtype=np.float64), label,
-            step, eta, gain, dw_min, config.bit_length, params.sigma, params.noise_mode == "pulse",
-            float(params.top_level), params.reset_every, *self.key)
+            step, update_rule(self.config, self.seed, eta))
         self.train_kernel = direct
         return StepResult(loss, prediction)
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 from numba.core.errors import NumbaPerformanceWarning
@@ -56,6 +56,25 @@ BACKWARD_STREAM = np.uint64(int(Site.BACKWARD_STREAM))
 UPDATE_ROW = np.uint64(int(Site.UPDATE_ROW))
 UPDATE_COLUMN = np.uint64(int(Site.UPDATE_COLUMN))
 EVAL_STREAM = np.uint64(int(Site.EVAL_STREAM))
+
+
+class UpdateRule(NamedTuple):
+    """What a step's update needs besides the crossbar and its inputs and errors ([SPEC 3.7, 3.8, 4.3-4.5]): the
+    kind (a ``KIND_*`` code), the learning rate, the gain C and dw_min of :func:`stochmem.network.update_gain`,
+    the stream length, the device's noise, noise mode, top level and reset period, and the run's Philox key. One
+    argument instead of twelve, in the order of the contract's ``update_layer``: crossbar, inputs, errors, rule."""
+
+    kind: int
+    eta: float
+    gain: float
+    dw_min: float
+    bit_length: int
+    sigma: float
+    pulse_mode: bool
+    top: float
+    reset_every: int
+    k0: np.uint64
+    k1: np.uint64
 
 
 @njit()
@@ -180,13 +199,12 @@ def backward(weights: tuple[np.ndarray, ...], sizes: np.ndarray, act_offsets: np
 
 
 @njit(parallel=True)
-def crossbar_update(kind: int, weights: np.ndarray, g_plus: np.ndarray, g_minus: np.ndarray, inputs: np.ndarray,
-                    deltas: np.ndarray, eta: float, gain: float, dw_min: float, bit_length: int, sigma: float,
-                    pulse_mode: bool, top: float, k0: np.uint64, k1: np.uint64, step: np.uint64, layer: int
-                    ) -> None:
+def crossbar_update(weights: np.ndarray, g_plus: np.ndarray, g_minus: np.ndarray, inputs: np.ndarray,
+                    deltas: np.ndarray, rule: UpdateRule, step: np.uint64, layer: int) -> None:
     """[SPEC 3.7, 3.8, 4.3] One crossbar's update in place (``inputs`` end with the bias 1); the twin of
-    :func:`stochmem.network.update_layer`. ``gain`` and ``dw_min`` come from :func:`stochmem.network.update_gain`;
-    ``g_plus``/``g_minus`` are read only by the memristive kind."""
+    :func:`stochmem.network.update_layer`. ``g_plus``/``g_minus`` are read only by the memristive kind."""
+    kind, eta, gain, dw_min, bit_length = rule.kind, rule.eta, rule.gain, rule.dw_min, rule.bit_length
+    k0, k1 = rule.k0, rule.k1
     if kind == KIND_FLOAT:
         scaled = np.empty(deltas.size)
         for j in range(deltas.size):
@@ -213,17 +231,16 @@ def crossbar_update(kind: int, weights: np.ndarray, g_plus: np.ndarray, g_minus:
         falling = np.empty(deltas.size, dtype=np.bool_)
         for j in range(deltas.size):
             falling[j] = deltas[j] > 0.0
-        update_memristive(weights, g_plus, g_minus, rows, live_rows, columns, live_columns, falling, sigma,
-                          pulse_mode, bit_length, top, dw_min, k0, k1, step, np.uint64(layer))
+        update_memristive(weights, g_plus, g_minus, rows, live_rows, columns, live_columns, falling, rule.sigma,
+                          rule.pulse_mode, bit_length, rule.top, dw_min, k0, k1, step, np.uint64(layer))
 
 
 @njit(parallel=True)
-def train_step(kind: int, weights: tuple[np.ndarray, ...], g_plus: tuple[np.ndarray, ...],
-               g_minus: tuple[np.ndarray, ...], sizes: np.ndarray, image: np.ndarray, label: int, step: int,
-               eta: float, gain: float, dw_min: float, bit_length: int, sigma: float, pulse_mode: bool, top: float,
-               reset_every: int, k0: np.uint64, k1: np.uint64) -> tuple[float, int]:
+def train_step(weights: tuple[np.ndarray, ...], g_plus: tuple[np.ndarray, ...], g_minus: tuple[np.ndarray, ...],
+               sizes: np.ndarray, image: np.ndarray, label: int, step: int, rule: UpdateRule) -> tuple[float, int]:
     """[SPEC 3.5] Forward, backward, every crossbar's update, then the periodic reset ([SPEC 4.5]); returns the
     loss and the predicted class of the forward pass. The twin of :meth:`stochmem.network.Network.train_step`."""
+    kind, bit_length, k0, k1 = rule.kind, rule.bit_length, rule.k0, rule.k1
     streamed = kind != KIND_FLOAT
     counter = np.uint64(step)
     act_offsets, offsets = offsets_of(sizes), offsets_of(sizes[1:])
@@ -236,12 +253,11 @@ def train_step(kind: int, weights: tuple[np.ndarray, ...], g_plus: tuple[np.ndar
         inputs = np.empty(sizes[layer] + 1)
         copy_into(acts[act_offsets[layer] : act_offsets[layer + 1]], inputs)
         inputs[-1] = 1.0
-        crossbar_update(kind, weights[layer], g_plus[layer], g_minus[layer], inputs,
-                        errors[offsets[layer] : offsets[layer + 1]], eta, gain, dw_min, bit_length, sigma,
-                        pulse_mode, top, k0, k1, counter, layer)
-    if kind == KIND_MEMRISTIVE and (step + 1) % reset_every == 0:
+        crossbar_update(weights[layer], g_plus[layer], g_minus[layer], inputs,
+                        errors[offsets[layer] : offsets[layer + 1]], rule, counter, layer)
+    if kind == KIND_MEMRISTIVE and (step + 1) % rule.reset_every == 0:
         for layer in range(sizes.size - 1):
-            reset(weights[layer], g_plus[layer], g_minus[layer], sigma, top, dw_min, k0, k1, counter,
+            reset(weights[layer], g_plus[layer], g_minus[layer], rule.sigma, rule.top, rule.dw_min, k0, k1, counter,
                   np.uint64(layer))
     probability = acts[act_offsets[sizes.size - 1] + label]
     return -math.log(max(probability, 1e-300)), first_maximum(logits)

@@ -48,16 +48,16 @@ class NumpyBackend:
         weights = np.array(layer.weights, dtype=np.float64)
         g_plus = np.array(layer.g_plus, dtype=np.float64) if layer.g_plus is not None else None
         g_minus = np.array(layer.g_minus, dtype=np.float64) if layer.g_minus is not None else None
-        self._update_crossbar(weights, g_plus, g_minus, config, seed, index, np.asarray(inputs, dtype=np.float64),
-                              np.asarray(deltas, dtype=np.float64), eta, step)
+        self._update_crossbar(weights, g_plus, g_minus, np.asarray(inputs, dtype=np.float64),
+                              np.asarray(deltas, dtype=np.float64), eta, config, seed, step, index)
         if g_plus is None or g_minus is None:
             return Layer(weights.tolist())
         return Layer(weights.tolist(), g_plus.tolist(), g_minus.tolist())
 
-    def _update_crossbar(self, weights: F64, g_plus: F64 | None, g_minus: F64 | None, config: NetworkConfig,
-                         seed: int, index: int, inputs: F64, deltas: F64, eta: float, step: int) -> None:
+    def _update_crossbar(self, weights: F64, g_plus: F64 | None, g_minus: F64 | None, inputs: F64, deltas: F64,
+                         eta: float, config: NetworkConfig, seed: int, step: int, index: int) -> None:
         """The engine's in-place crossbar update; a subclass swaps in its own kernels here."""
-        update_crossbar(weights, g_plus, g_minus, config, seed, index, inputs, deltas, eta, step)
+        update_crossbar(weights, g_plus, g_minus, inputs, deltas, eta, config, seed, step, index)
 
     def program(self, levels: Sequence[float], pulses: Sequence[int], synapses: Sequence[int],
                 params: DeviceParams, noise: Draw, bit_length: int) -> list[float]:

@@ -20,10 +20,11 @@ from stochmem_numpy import kernels
 from stochmem_numpy.kernels import F64, PrefetchedStreams
 
 
-def update_crossbar(weights: F64, g_plus: F64 | None, g_minus: F64 | None, config: NetworkConfig, seed: int,
-                    index: int, inputs: F64, deltas: F64, eta: float, step: int,
+def update_crossbar(weights: F64, g_plus: F64 | None, g_minus: F64 | None, inputs: F64, deltas: F64, eta: float,
+                    config: NetworkConfig, seed: int, step: int, index: int,
                     streams: PrefetchedStreams | None = None) -> None:
-    """[SPEC 3.7, 3.8, 4.3] One crossbar's update, in place; ``inputs`` end with the bias 1.
+    """[SPEC 3.7, 3.8, 4.3] One crossbar's update, in place; ``inputs`` end with the bias 1. The arguments
+    after the crossbar come in the order of the contract's ``update_layer``.
 
     The twin of :func:`stochmem.network.update_layer`. ``streams`` holds the step's prefetched words; without
     it the row and column streams are drawn here.
@@ -172,8 +173,8 @@ class NumpyModel:
         deltas = self._backward(values, label, streams)
         for index, weights in enumerate(self.weights):
             update_crossbar(weights, self.g_plus[index] if self.g_plus else None,
-                            self.g_minus[index] if self.g_minus else None, config, self.seed, index,
-                            np.append(values[index], 1.0), deltas[index], eta, step, streams)
+                            self.g_minus[index] if self.g_minus else None, np.append(values[index], 1.0),
+                            deltas[index], eta, config, self.seed, step, index, streams)
         if config.kind == "memristive" and (step + 1) % config.device.reset_every == 0:
             self._reset(step)
         loss = -math.log(max(float(values[-1][label]), 1e-300))
