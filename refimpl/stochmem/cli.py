@@ -20,6 +20,8 @@ from stochmem.parameters import BY_NAME, PARAMETERS, Parameter
 from stochmem.rundir import RunDirError
 from stochmem.runs import RunSpec, read_spec
 
+DEBUG_ENV = "STOCHMEM_DEBUG"
+
 
 def parse_sizes(text: str) -> tuple[int, ...]:
     """``784-256-128-10`` -> (784, 256, 128, 10), as an argparse type."""
@@ -86,10 +88,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Stochastic deep learning on memristive crossbars: the reference implementation of "
                     "Babu & Rajendran, 'Stochastic Deep Learning in Memristive Networks'.",
         epilog="Exit codes: 0 success; 1 the conformance suite found a deviation (conform); 2 bad input, a missing "
-               "or corrupt file, or a run directory in use, said in one line (stochmem: error: ...); 130 "
-               "interrupted (the line says how to resume).",
+               "or corrupt file, or a run directory in use, said in one line (stochmem: error: ...); 3 a worker "
+               "process of reproduce died (rerun: finished runs are kept, the others resume); 130 interrupted (the "
+               "line says how to resume).",
     )
     parser.add_argument("--version", action="version", version=f"stochmem {__version__}")
+    parser.add_argument("--debug", action="store_true", default=bool(os.environ.get(DEBUG_ENV)),
+                        help=f"show the full traceback of an error instead of one line (or set ${DEBUG_ENV}=1)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     train = commands.add_parser(
@@ -198,16 +203,21 @@ def train_and_report(args: argparse.Namespace, run_dir: Path | None) -> int:
     from stochmem.runs import execute, prepare_resume, recorded_data_dir
 
     data_dir = args.data_dir
-    if args.resume:
+    resume = args.resume
+    if resume:
         assert run_dir is not None
         spec = read_spec(run_dir)
         if args.epochs is not None:
             spec = replace(spec, epochs=args.epochs)
         data_dir = recorded_data_dir(run_dir, spec, data_dir, args.allow_data_change)
-        prepare_resume(run_dir, spec)
+        if (run_dir / "checkpoint.json").is_file():
+            prepare_resume(run_dir, spec)
+        else:  # stopped before its first checkpoint: nothing was kept, so the run starts over, as configured
+            print(f"{run_dir} has no checkpoint yet: training its run from the start")
+            resume = False
     else:
         spec = spec_from_args(args)
-    results = execute(spec, run_dir, data_dir, args.resume, args.checkpoint_every,
+    results = execute(spec, run_dir, data_dir, resume, args.checkpoint_every,
                       say=(lambda _text: None) if args.quiet else print, progress=not args.quiet)
     if args.quiet:
         print(f"test accuracy {100 * (results[-1].test_accuracy or 0.0):.2f} %")
@@ -241,13 +251,19 @@ def command_evaluate(args: argparse.Namespace) -> int:
 def command_reproduce(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from stochmem.reproduce import BUILTIN, load_experiment, run_experiment
+    from stochmem.reproduce import BUILTIN, WorkerDied, load_experiment, run_experiment
 
     names = [name for entry in args.experiments for name in (BUILTIN if entry == "all" else (entry,))]
     experiments = [load_experiment(name, args.overrides) for name in names]  # validate all before running any
     for experiment in experiments:
-        run_experiment(experiment, Path(args.out), args.data_dir, args.workers,
-                       say=(lambda _text: None) if args.quiet else print)
+        try:
+            run_experiment(experiment, Path(args.out), args.data_dir, args.workers,
+                           say=(lambda _text: None) if args.quiet else print)
+        except WorkerDied as error:
+            if args.debug:
+                raise
+            print(f"stochmem: error: {error}", file=sys.stderr)
+            return 3
         if args.quiet:
             print(Path(args.out) / experiment.name / "summary.md")
     return 0
@@ -310,6 +326,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return command_conform(args)
         return command_data(args)
     except (ConfigError, DataError, BackendError, RunDirError, OSError) as error:
+        if args.debug:
+            raise
         print(f"stochmem: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -14,6 +14,7 @@ import threading
 import tomllib
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass
 from functools import partial
 from importlib import resources
@@ -98,7 +99,8 @@ def load_experiment(name_or_path: str, overrides: list[str] | None = None) -> Ex
         raise ConfigError(f"{source}: not valid TOML: {error}") from error
     reject_unknown(document, TOP_KEYS, source)
     check_experiment(document, source)
-    defaults = dict(document.get("defaults", {}))
+    defaults = dict(_normalise(key, value, f"{source}: defaults") for key, value in
+                    document.get("defaults", {}).items())
     evaluation = dict(document.get("evaluation", {}))
     for override in overrides or []:
         key, sep, text_value = override.partition("=")
@@ -163,6 +165,10 @@ def experiment_name(value: object, source: str) -> str:
         raise ConfigError(f"{source}: name = {value!r} is invalid: expected a plain name of letters, digits, '-', "
                           "'_' and '.' (it names the experiment's folder under --out), e.g. fig4-levels")
     return value
+
+
+class WorkerDied(RuntimeError):
+    """A worker process ended without a result (SIGKILL, the OOM killer, a native crash): exit code 3."""
 
 
 class Messages(Protocol):
@@ -261,7 +267,12 @@ def run_experiment(experiment: Experiment, out: Path, data_dir: str | None, work
                 outcomes = [_run_task(task, messages) for task in tasks]
             else:
                 with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-                    outcomes = list(pool.map(partial(_run_task, messages=messages), tasks))
+                    try:
+                        outcomes = list(pool.map(partial(_run_task, messages=messages), tasks))
+                    except BrokenProcessPool:
+                        raise WorkerDied(f"a worker process of {experiment.name} died (killed, or out of memory) "
+                                         "before its runs finished; run the same command again: finished runs "
+                                         "are kept and the others continue from their last checkpoint") from None
         finally:
             messages.put(None)
             relay.join()

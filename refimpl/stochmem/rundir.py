@@ -85,16 +85,24 @@ def locked(run_dir: Path) -> Iterator[None]:
 
 
 def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and an atomic rename."""
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    """Write ``data`` to ``path`` through a temporary file in the same folder and an atomic rename.
+
+    Either the new content is in place or the old file is untouched. A failed write (a full disk, a read-only
+    folder) removes the temporary file and raises a RunDirError naming ``path``.
+    """
+    temporary = None
     try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         with os.fdopen(handle, "wb") as out:
             out.write(data)
             out.flush()
             os.fsync(out.fileno())
         os.replace(temporary, path)
+    except OSError as error:
+        raise RunDirError(f"cannot write {path}: {error.strerror or error} (free some space or choose another "
+                          "folder; the previous version of the file, if any, is intact)") from error
     finally:
-        if os.path.exists(temporary):
+        if temporary is not None and os.path.exists(temporary):
             os.unlink(temporary)
 
 

@@ -224,9 +224,14 @@ def execute(spec: RunSpec, run_dir: Path | None = None, data_dir: str | None = N
 
     def tell(text: str) -> None:
         say(text)
-        if log is not None:
-            log.write(text + "\n")
-            log.flush()
+        if log is not None and run_dir is not None:
+            try:
+                log.write(text + "\n")
+                log.flush()
+            except OSError as error:
+                raise rundir.RunDirError(f"cannot write {run_dir / 'log.txt'}: {error.strerror or error} (free "
+                                         "some space; the last checkpoint is intact: continue with --resume)"
+                                         ) from error
 
     tell(f"stochmem {__version__}: {describe(spec)}; {len(train_set)} training and {len(test_set)} test images "
          f"({spec.data}); seed {spec.seed}; backend {backend.name} {backend.version}"
