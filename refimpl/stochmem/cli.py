@@ -21,6 +21,7 @@ from stochmem.rundir import RunDirError
 from stochmem.runs import RunSpec, read_spec
 
 DEBUG_ENV = "STOCHMEM_DEBUG"
+DEFAULT_CHECKPOINT_EVERY = 10_000
 
 
 def parse_sizes(text: str) -> tuple[int, ...]:
@@ -112,8 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="print only the final accuracy")
     run.add_argument("--run-dir", default=None,
                      help="write the resolved config, metrics, versions, log and atomic checkpoints here")
-    run.add_argument("--checkpoint-every", type=int, default=10000,
-                     help="with --run-dir: checkpoint every N images (and at every epoch end)")
+    run.add_argument("--checkpoint-every", type=int, default=None,
+                     help=f"with --run-dir: checkpoint every N images and at every epoch end (default "
+                          f"{DEFAULT_CHECKPOINT_EVERY:,}; with --resume, the run's own)")
     run.add_argument("--resume", action="store_true",
                      help="continue the interrupted run in --run-dir with its own saved configuration (--epochs may "
                           "extend it); the result is bit-identical to an uninterrupted run")
@@ -200,6 +202,7 @@ def command_train(args: argparse.Namespace) -> int:
 
 def train_and_report(args: argparse.Namespace, run_dir: Path | None) -> int:
     """The body of ``stochmem train``, with the run directory (if any) locked by the caller."""
+    from stochmem import rundir
     from stochmem.runs import execute, prepare_resume, recorded_data_dir
 
     data_dir = args.data_dir
@@ -217,7 +220,11 @@ def train_and_report(args: argparse.Namespace, run_dir: Path | None) -> int:
             resume = False
     else:
         spec = spec_from_args(args)
-    results = execute(spec, run_dir, data_dir, resume, args.checkpoint_every,
+    checkpoint_every = args.checkpoint_every
+    if checkpoint_every is None:  # a resumed run keeps the cadence it was started with
+        recorded = rundir.read_config(run_dir).get("checkpoint_every") if args.resume and run_dir else None
+        checkpoint_every = DEFAULT_CHECKPOINT_EVERY if recorded is None else recorded
+    results = execute(spec, run_dir, data_dir, resume, checkpoint_every,
                       say=(lambda _text: None) if args.quiet else print, progress=not args.quiet)
     if args.quiet:
         print(f"test accuracy {100 * (results[-1].test_accuracy or 0.0):.2f} %")

@@ -218,7 +218,8 @@ def execute(spec: RunSpec, run_dir: Path | None = None, data_dir: str | None = N
             model.load_layers(layers)
         else:
             rundir.start(run_dir, {"arguments": spec.to_json(), "network": to_dict(config),
-                                   "data": {"source": spec.data, "folder": data_folder(spec, data_dir)}},
+                                   "data": {"source": spec.data, "folder": data_folder(spec, data_dir)},
+                                   "checkpoint_every": checkpoint_every},
                          rundir.versions(backend.name, backend.version))
     log = (run_dir / "log.txt").open("a") if run_dir is not None else None
 

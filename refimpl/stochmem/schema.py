@@ -44,6 +44,7 @@ def config_file_schema() -> dict[str, Any]:
         "additionalProperties": False,
         "properties": {
             "arguments": run_schema(),
+            "checkpoint_every": integer_schema(0),
             "network": network,
             "data": {"type": "object", "additionalProperties": False,
                      "properties": {"source": {"enum": list(DATA_SOURCES)},
