@@ -4,6 +4,7 @@ tutorials that are executed on every build (a failing example fails the build)."
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -89,7 +90,52 @@ def _write_spec_pages() -> None:
         text = source.read_text()
         text = re.sub(r"^\*\*\[SPEC (\d+)\.(\d+)\]", lambda m: f"(spec-{m[1]}-{m[2]})=\n{m[0]}", text,
                       flags=re.MULTILINE)
+        text = re.sub(r"\[3\]", "[{ref}`3 <gokmen-vlasov-2016>`]", text)  # the paper's ref. [3], in the bibliography
         (out_dir / source.name).write_text(text)
+    readme = (ROOT / "specs" / "README.md").read_text()  # conventions, versioning, the vectors: rendered too
+    readme = re.sub(r"\]\((0[1-6]-[a-z]+)\.md\)", r"](\1)", readme)  # chapter links point at the rendered pages
+    (out_dir / "about.md").write_text(readme.replace("# The stochmem specification", "# About the specification", 1))
 
 
 _write_spec_pages()
+
+
+# Every [SPEC x.y] citation in the docs becomes a link to its clause (lists and ranges link each number). Lines
+# in code fences and text in backticks are left alone; the spec pages themselves only carry the targets.
+_CITATION = re.compile(r"\[SPEC ([0-9][0-9.,\- ]*[0-9])\]")
+
+
+def _link_numbers(body: str, role: str) -> str:
+    def link(number: str) -> str:
+        chapter, clause = number.split(".")
+        return role.format(text=number, target=f"spec-{chapter}-{clause}")
+
+    parts = re.split(r"(\s*,\s*|-)", body)
+    return "".join(part if re.fullmatch(r"\s*,\s*|-", part) or "." not in part else link(part) for part in parts)
+
+
+def _link_citations(text: str, markdown: bool) -> str:
+    role = "{{ref}}`{text} <{target}>`" if markdown else ":ref:`{text} <{target}>`"
+    out, fenced = [], False
+    for line in text.split("\n"):
+        if line.lstrip().startswith(("```", "~~~")):
+            fenced = not fenced
+        if fenced or (line.startswith(("    ", ".. ")) and not markdown):
+            out.append(line)
+            continue
+        pieces = line.split("`")
+        for k in range(0, len(pieces), 2):  # outside inline code only
+            pieces[k] = _CITATION.sub(lambda m: f"[SPEC {_link_numbers(m[1], role)}]", pieces[k])
+        out.append("`".join(pieces))
+    return "\n".join(out)
+
+
+def _on_source_read(app, docname, source):
+    if docname.startswith("reference/spec/") or docname.startswith("reference/coverage"):
+        return
+    markdown = app.env.doc2path(docname).suffix == ".md"
+    source[0] = _link_citations(source[0], markdown)
+
+
+def setup(app):
+    app.connect("source-read", _on_source_read)

@@ -49,3 +49,34 @@ def test_public_functions_cite_existing_clauses(module_name):
 def test_every_chapter_has_clauses():
     chapters = {clause.split(".")[0] for clause in defined_clauses()}
     assert chapters == {"1", "2", "3", "4", "5", "6"}
+
+
+def test_every_citation_in_the_docs_names_a_clause():
+    """The docs link each [SPEC x.y] to its clause (docs/conf.py); a citation of a clause that does not exist
+    would be a broken link, and a wrong pointer for the reader."""
+    clauses = defined_clauses()
+    docs = REPO_ROOT / "docs"
+    pages = [p for p in docs.rglob("*.md") if "_build" not in p.parts and "spec" not in p.relative_to(docs).parts]
+    pages += sorted((docs / "tutorials" / "examples").glob("*.py")) + [REPO_ROOT / "README.md"]
+    unknown = {f"{page.relative_to(REPO_ROOT)}: [SPEC {clause}]" for page in pages
+               for clause in cited(page.read_text()) if clause not in clauses}
+    assert not unknown, f"citations of clauses that do not exist: {sorted(unknown)}"
+    assert len(pages) > 20
+
+
+def test_citations_become_links():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("docs_conf_links", REPO_ROOT / "docs" / "conf.py")
+    assert spec is not None
+    source = (REPO_ROOT / "docs" / "conf.py").read_text()
+    namespace: dict = {}
+    start = source.index("_CITATION = ")
+    end = source.index("def _on_source_read")
+    exec("import re\n" + source[start:end], namespace)  # the link rewriting alone, without Sphinx's build steps
+    link = namespace["_link_citations"]
+    assert link("see [SPEC 3.8, 4.3-4.5]", True) == (
+        "see [SPEC {ref}`3.8 <spec-3-8>`, {ref}`4.3 <spec-4-3>`-{ref}`4.5 <spec-4-5>`]")
+    assert link("`[SPEC 3.8]` stays code", True) == "`[SPEC 3.8]` stays code"
+    assert link("```\n[SPEC 1.2]\n```", True) == "```\n[SPEC 1.2]\n```"
+    assert link("in rst [SPEC 1.2]", False) == "in rst [SPEC :ref:`1.2 <spec-1-2>`]"

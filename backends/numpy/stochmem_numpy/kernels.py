@@ -108,12 +108,6 @@ class PrefetchedStreams:
         return result
 
 
-def decoded(values: F64, bit_length: int, draw: Draw) -> F64:
-    """[SPEC 1.1] popcount/BL of the streams of ``values``."""
-    result: F64 = encode_bits(values, bit_length, draw).sum(axis=1) / bit_length
-    return result
-
-
 def sigmoid(z: F64) -> F64:
     """[SPEC 3.2] Overflow-free sigmoid, the same two branches as the reference."""
     e = np.exp(-np.abs(z))

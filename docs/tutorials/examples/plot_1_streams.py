@@ -33,19 +33,22 @@ print("A AND B", (stream_a & stream_b).to01(), "->", and_count(stream_a, stream_
 # The error shrinks as one over the square root of N
 # --------------------------------------------------
 # Repeat the product over many seeds for growing ``N`` and compare the spread of the estimates with
-# :math:`\sqrt{ab(1-ab)/N}`. The vectorized NumPy backend computes the same bits as the reference, faster.
+# :math:`\\sqrt{ab(1-ab)/N}`. The NumPy backend (through the same ``Backend`` contract every engine offers,
+# :class:`stochmem.backend_api.Backend`) computes the same bits as the reference, faster.
 import matplotlib.pyplot as plt
 import numpy as np
 
-from stochmem_numpy.kernels import encode_bits
+from stochmem.plugins import get_backend
+
+backend = get_backend("numpy")
 
 lengths = [2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]
 repeats = 2000
 spread = []
 for n in lengths:
-    bits_a = encode_bits(np.full(repeats, a), n, Draw(seed=7, site=Site.UPDATE_ROW, step=n))
-    bits_b = encode_bits(np.full(repeats, b), n, Draw(seed=7, site=Site.UPDATE_COLUMN, step=n))
-    estimates = (bits_a & bits_b).mean(axis=1)
+    streams_a = backend.encode([a] * repeats, n, Draw(seed=7, site=Site.UPDATE_ROW, step=n))
+    streams_b = backend.encode([b] * repeats, n, Draw(seed=7, site=Site.UPDATE_COLUMN, step=n))
+    estimates = np.array([and_count(sa, sb) / n for sa, sb in zip(streams_a, streams_b)])
     spread.append(estimates.std())
 
 theory = [np.sqrt(a * b * (1 - a * b) / n) for n in lengths]

@@ -53,6 +53,23 @@ axes[-1].set_xlabel("image")
 fig.tight_layout()
 
 # %%
+# Levels blur
+# -----------
 # With :math:`\sigma = 0` every conductance sits exactly on one of the 32 levels and a reset keeps the weight
-# exactly. With :math:`\sigma = 0.5B` the levels blur, and each reset adds one more noisy programming event:
-# this is how device variability becomes learning noise (see the explanation pages).
+# exactly. With noise they blur: program 20,000 devices from :math:`G_{min}` with 1 to 4 pulses each and look
+# at where they land. At :math:`\sigma = 0.1B` the levels are still distinct; at :math:`0.5B` neighbours
+# overlap; at :math:`B` a device's level no longer tells how many pulses it received. Each reset adds one more
+# such event: this is how device variability becomes learning noise (see the explanation pages).
+import numpy as np
+
+fig, axes = plt.subplots(1, 3, figsize=(9, 3), sharey=True)
+pulses = [1 + k % 4 for k in range(20_000)]
+for ax, sigma in zip(axes, (0.1, 0.5, 1.0)):
+    params = DeviceParams(sigma=sigma)
+    noise = Draw(8, Site.PROGRAM_NOISE, 0)
+    levels = [device.program(0.0, n, params, noise, k, 10) for k, n in enumerate(pulses)]
+    ax.hist(levels, bins=np.arange(-0.5, 8.5, 0.05), color="C0")
+    ax.set_title(rf"$\sigma = {sigma}\,B$")
+    ax.set_xlabel("level after 1-4 pulses")
+axes[0].set_ylabel("devices")
+fig.tight_layout()
