@@ -74,7 +74,8 @@ def test_a_checkpoint_cannot_name_another_runs_file(run, tmp_path, capsys, data_
     document = json.loads((run / "checkpoint.json").read_text())
     document["arrays"] = f"../other/{theirs}"
     (run / "checkpoint.json").write_text(json.dumps(document))
-    fails_cleanly(capsys, ["train", "--run-dir", str(run), "--resume", "--epochs", "2"], "field 'arrays'")
+    fails_cleanly(capsys, ["train", "--run-dir", str(run), "--resume", "--epochs", "2"],
+                  "checkpoint.json: arrays = '../other/checkpoint-")
     assert (other / theirs).is_file(), "the other run's arrays must never be deleted"
 
 

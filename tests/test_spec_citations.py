@@ -57,7 +57,7 @@ def test_every_citation_in_the_docs_names_a_clause():
     clauses = defined_clauses()
     docs = REPO_ROOT / "docs"
     pages = [p for p in docs.rglob("*.md") if "_build" not in p.parts and "spec" not in p.relative_to(docs).parts]
-    pages += sorted((docs / "tutorials" / "examples").glob("*.py")) + [REPO_ROOT / "README.md"]
+    pages += [*sorted((docs / "tutorials" / "examples").glob("*.py")), REPO_ROOT / "README.md"]
     unknown = {f"{page.relative_to(REPO_ROOT)}: [SPEC {clause}]" for page in pages
                for clause in cited(page.read_text()) if clause not in clauses}
     assert not unknown, f"citations of clauses that do not exist: {sorted(unknown)}"

@@ -35,6 +35,7 @@ from typing import Any
 
 from stochmem.config import ConfigError, NetworkConfig
 from stochmem.network import Layer
+from stochmem.parameters import MAX_LAYERS, StrictValidator, integer_schema, number_schema
 from stochmem.schema import check_config_file
 from stochmem.training import EpochResult, TrainingState
 
@@ -190,6 +191,44 @@ def _current_npz(run_dir: Path) -> Path | None:
         return None
 
 
+ARRAYS_NAME = re.compile(r"checkpoint-[0-9]{10}\.npz")
+_COUNT = integer_schema(0)
+_FRACTION = number_schema(minimum=0, maximum=1)
+#: The JSON Schema of checkpoint.json (format version 1); the cross-field rules (mistakes <= position, one result
+#: per finished epoch) are checked by :func:`_state_of`, the arrays by :func:`check_layers`.
+CHECKPOINT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["format", "version", "arrays", "sha256", "crossbars", "state"],
+    "additionalProperties": False,
+    "properties": {
+        "format": {"const": FORMAT},
+        "version": {"const": FORMAT_VERSION},
+        "arrays": {"type": "string", "pattern": f"^{ARRAYS_NAME.pattern}$"},
+        "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+        "crossbars": integer_schema(1, MAX_LAYERS),
+        "state": {
+            "type": "object",
+            "required": ["epoch", "position", "loss_sum", "mistakes", "results"],
+            "additionalProperties": False,
+            "properties": {
+                "epoch": _COUNT, "position": _COUNT, "mistakes": _COUNT,
+                "loss_sum": number_schema(minimum=0),
+                "results": {"type": "array", "maxItems": 100_000, "items": {
+                    "type": "object",
+                    "required": ["epoch", "learning_rate", "mean_loss", "train_error", "test_accuracy", "seconds"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "epoch": _COUNT, "learning_rate": number_schema(exclusiveMinimum=0),
+                        "mean_loss": number_schema(minimum=0), "train_error": _FRACTION,
+                        "test_accuracy": {"anyOf": [_FRACTION, {"type": "null"}]},
+                        "seconds": number_schema(minimum=0),
+                    }}},
+            },
+        },
+    },
+}
+
+
 def _checkpoint_document(run_dir: Path) -> dict[str, Any]:
     """checkpoint.json of ``run_dir``, its format checked."""
     path = run_dir / "checkpoint.json"
@@ -199,8 +238,13 @@ def _checkpoint_document(run_dir: Path) -> dict[str, Any]:
         document: dict[str, Any] = json.loads(path.read_text())
     except (OSError, ValueError) as error:
         raise RunDirError(f"{path}: the checkpoint cannot be read ({type(error).__name__}: {error})") from error
-    if document.get("format") != FORMAT or document.get("version") != FORMAT_VERSION:
+    if not isinstance(document, dict) or document.get("format") != FORMAT or document.get("version") != FORMAT_VERSION:
         raise RunDirError(f"{path}: not a {FORMAT} version {FORMAT_VERSION} file")
+    errors = sorted(StrictValidator(CHECKPOINT_SCHEMA).iter_errors(document), key=lambda e: list(e.path))
+    if errors:
+        where = ".".join(str(part) for part in errors[0].path) or "(file)"
+        raise RunDirError(f"{path}: {where} = {errors[0].instance!r} is invalid: {errors[0].message} (the "
+                          "checkpoint was edited or is corrupt)")
     return document
 
 
@@ -232,7 +276,6 @@ def load_state(run_dir: Path) -> TrainingState:
                           f"({type(error).__name__}: {error})") from error
 
 
-ARRAYS_NAME = re.compile(r"checkpoint-[0-9]{10}\.npz")
 
 
 def arrays_name(document: dict[str, Any], path: Path) -> str:
