@@ -92,10 +92,15 @@ MIN_AGREEMENT_GAIN = 250
 
 @pytest.mark.statistical
 @pytest.mark.kinds("stochastic")
-def test_spec_3_9_predict_honours_bit_length_and_repeat(backend: Backend, seeded: Seeded) -> None:
-    """Two repeats of one image agree far more often when read with long streams than with one-bit streams."""
+def test_spec_3_9_predict_honours_bit_length_and_repeat(backend: Backend, reference: Backend,
+                                                        seeded: Seeded) -> None:
+    """Two repeats of one image agree far more often when read with long streams than with one-bit streams.
+
+    The weights are always the reference's initialisation with seed 8 (the network the margins below were
+    measured on); the run seed changes only the streams' draws, so the margins hold under every seed."""
     config = NetworkConfig(kind="stochastic", sizes=(12, 16, 10), bit_length=10)
     model = backend.create_model(config, seeded(8))
+    model.load_layers(reference.create_model(config, 8).export_layers())
     agreements = {}
     for bit_length in (1, 200):
         agreements[bit_length] = sum(
