@@ -1,6 +1,6 @@
 """Every run parameter declared once: its type and range, default, unit, help text and specification clause.
 
-This table is the single source the rest derives from: the fields of :class:`stochmem.runs.RunSpec`, the
+This table is the single source the rest derives from: the fields of ``stochmem.runs.RunSpec``, the
 validation of :class:`stochmem.config.NetworkConfig` and :class:`stochmem.config.DeviceParams`, the command
 line's options (``stochmem train --help``), the keys and aliases an experiment TOML and ``--set`` accept, the
 JSON Schema a run directory's ``config.json`` is checked against, and the configuration reference page of the
@@ -44,7 +44,7 @@ Section = Literal["network", "device", "run"]
 class Parameter:
     """One run parameter.
 
-    ``name`` is the :class:`~stochmem.runs.RunSpec` field, the command-line option (``--name``, ``_`` written
+    ``name`` is the ``RunSpec`` field, the command-line option (``--name``, ``_`` written
     ``-``) and the key of an experiment TOML; ``field`` is the field of :class:`~stochmem.config.NetworkConfig`
     (section ``network``) or :class:`~stochmem.config.DeviceParams` (section ``device``) it sets, whose dotted
     name (``network.bit_length``) an experiment TOML and ``--set`` accept too.

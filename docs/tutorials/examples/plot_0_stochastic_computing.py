@@ -43,7 +43,7 @@ fig.tight_layout()
 
 # %%
 # Unipolar and bipolar formats, and the sign-magnitude choice of the specification
-# ------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------
 # *Unipolar*: :math:`x = p \\in [0, 1]`; AND multiplies (:math:`P(a \\wedge b) = p_a p_b` for independent
 # streams). *Bipolar*: :math:`x = 2p - 1 \\in [-1, 1]`; XNOR multiplies, because
 # :math:`P(\\overline{a \\oplus b}) = p_a p_b + (1-p_a)(1-p_b)` decodes to :math:`x_a x_b`. Bipolar streams pay

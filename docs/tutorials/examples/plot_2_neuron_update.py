@@ -35,16 +35,16 @@ def column_input(bit_length: int, draw: Draw) -> float:
 
 
 fig, ax = plt.subplots(figsize=(6, 4))
-grid = np.linspace(exact - 1.5, exact + 1.5, 400)
+grid = np.linspace(exact - 1.0, exact + 1.0, 400)
 for bl in (10, 100):
     samples = [column_input(bl, Draw(3, Site.EVAL_STREAM, k)) for k in range(2000)]
     # A smooth density estimate: a histogram of these sums shows the lattice of popcounts as a comb, not the spread
     ax.plot(grid, gaussian_kde(samples)(grid), label=f"BL = {bl}: mean {np.mean(samples):.3f}, "
                                                      f"sd {np.std(samples):.3f}")
 ax.axvline(exact, color="k", linestyle="--", label=f"exact sum {exact:.3f}")
+ax.legend(loc="upper left", fontsize="small")
 ax.set_xlabel(r"column input $\sum_i w_{ij}\,\mathrm{popcount}(X_i)/BL$")
 ax.set_ylabel("density over 2,000 stream draws")
-ax.legend()
 fig.tight_layout()
 
 # %%
