@@ -108,6 +108,43 @@ def test_checkpoint_documents_are_valid_or_a_run_dir_error(tmp_path, state, extr
     assert loaded.epoch >= 0 and 0 <= loaded.mistakes <= loaded.position and len(loaded.results) == loaded.epoch
 
 
+VALID_CONFIG = {"arguments": {"kind": "memristive", "sizes": [784, 16, 10], "bl": 10, "seed": 3},
+                "network": {"kind": "memristive", "sizes": [784, 16, 10], "bit_length": 10, "lr": 0.1,
+                            "lr_decay": 0.9, "device": {"levels": 32, "on_off": 15.0, "sigma": 0.1,
+                                                        "reset_every": 15, "noise_mode": "event", "w_max": 1.0}},
+                "data": {"source": "mnist", "folder": "/data/mnist"}, "checkpoint_every": 100}
+CONFIG_PATHS = [("arguments", "kind"), ("arguments", "sizes"), ("arguments", "bl"), ("arguments", "seed"),
+                ("arguments", "sigma"), ("arguments", "nonsense"), ("network", "sizes"), ("network", "lr"),
+                ("network", "device"), ("data", "source"), ("data", "folder"), ("checkpoint_every",), ("extra",),
+                ("network", "device", "levels"), ("network", "device", "noise_mode")]
+
+
+@fuzz_settings
+@given(edits=st.lists(st.tuples(st.sampled_from(CONFIG_PATHS), JSON_VALUES), max_size=3))
+def test_config_files_are_valid_or_a_run_dir_error(tmp_path, edits):
+    """A run directory's config.json, edited at random: read_spec accepts it only if it is genuinely valid (a
+    RunSpec whose network is the one the file records), else a RunDirError names the file."""
+    import copy
+
+    from stochmem.runs import RunSpec, read_spec
+
+    document = copy.deepcopy(VALID_CONFIG)
+    for path, value in edits:
+        target = document
+        for key in path[:-1]:
+            if not isinstance(target.get(key), dict):
+                target[key] = {}
+            target = target[key]
+        target[path[-1]] = value
+    (tmp_path / "config.json").write_text(json.dumps(document))
+    try:
+        spec = read_spec(tmp_path)
+    except RunDirError as error:
+        assert str(tmp_path / "config.json") in str(error)
+        return
+    assert isinstance(spec, RunSpec) and spec == RunSpec.from_json(document["arguments"])
+
+
 @pytest.mark.fuzz
 def test_the_long_fuzz_run_is_selected_by_its_marker():
     """``pytest -m fuzz`` is run with STOCHMEM_FUZZ=1 (tox -e fuzz), which raises every parser to 10,000 inputs."""
