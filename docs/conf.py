@@ -80,6 +80,15 @@ def _write_cli_help() -> None:
 _write_cli_help()
 
 
+#: The specification's formulas written in plain text (specs/ is read as plain text too), and their rendering.
+_SPEC_FORMULAS = {
+    "softmax p_j = e^{z_j − max z} / Σ_k e^{z_k − max z}":
+        r"softmax $p_j = e^{z_j - \max z} / \sum_k e^{z_k - \max z}$",
+    "s_{l+1}": "$s_{l+1}$",
+    "Σ_{k<n} (1 + σ·ε_k)": r"$\sum_{k<n} (1 + \sigma \varepsilon_k)$",
+}
+
+
 # The specification, rendered with a link target before every clause: {ref}`spec-3-8` links to [SPEC 3.8].
 def _write_spec_pages() -> None:
     import re
@@ -91,6 +100,12 @@ def _write_spec_pages() -> None:
         text = re.sub(r"^\*\*\[SPEC (\d+)\.(\d+)\]", lambda m: f"(spec-{m[1]}-{m[2]})=\n{m[0]}", text,
                       flags=re.MULTILINE)
         text = re.sub(r"\[3\]", "[{ref}`3 <gokmen-vlasov-2016>`]", text)  # the paper's ref. [3], in the bibliography
+        for plain, math in _SPEC_FORMULAS.items():
+            text = text.replace(plain, math)
+        raw = [m for m in re.finditer(r"[A-Za-z)Σ][_^]\{", text) if text[:m.start()].count("$") % 2 == 0]
+        if raw:  # a formula the table below does not know would render as raw text with braces
+            line = text[:raw[0].start()].count("\n") + 1
+            raise RuntimeError(f"specs/{source.name}:{line}: a formula outside $...$: add it to _SPEC_FORMULAS")
         (out_dir / source.name).write_text(text)
     readme = (ROOT / "specs" / "README.md").read_text()  # conventions, versioning, the vectors: rendered too
     readme = re.sub(r"\]\((0[1-6]-[a-z]+)\.md\)", r"](\1)", readme)  # chapter links point at the rendered pages
