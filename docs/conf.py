@@ -117,7 +117,7 @@ _write_spec_pages()
 
 # Every [SPEC x.y] citation in the docs becomes a link to its clause (lists and ranges link each number). Lines
 # in code fences and text in backticks are left alone; the spec pages themselves only carry the targets.
-_CITATION = re.compile(r"\[SPEC ([0-9][0-9.,\- ]*[0-9])\]")
+_CITATION = re.compile(r"\[SPEC ([0-9][0-9.,\-– ]*[0-9])\]")
 
 
 def _link_numbers(body: str, role: str) -> str:
@@ -125,8 +125,8 @@ def _link_numbers(body: str, role: str) -> str:
         chapter, clause = number.split(".")
         return role.format(text=number, target=f"spec-{chapter}-{clause}")
 
-    parts = re.split(r"(\s*,\s*|-)", body)
-    return "".join(part if re.fullmatch(r"\s*,\s*|-", part) or "." not in part else link(part) for part in parts)
+    parts = re.split(r"(\s*,\s*|[-–])", body)
+    return "".join(part if re.fullmatch(r"\s*,\s*|[-–]", part) or "." not in part else link(part) for part in parts)
 
 
 def _link_citations(text: str, markdown: bool) -> str:

@@ -12,7 +12,7 @@ from .conftest import REPO_ROOT
 
 REFERENCE_MODULES = ["stochmem.philox", "stochmem.rng", "stochmem.streams", "stochmem.device",
                      "stochmem.network", "stochmem.training", "stochmem.data"]
-CLAUSE = re.compile(r"\[SPEC (\d+\.\d+)(?:-(\d+\.\d+))?((?:, \d+\.\d+)*)")
+CLAUSE = re.compile(r"\[SPEC (\d+\.\d+)(?:[-–](\d+\.\d+))?((?:, \d+\.\d+)*)")
 EXEMPT = {"sha256_of", "find_file", "default_cache_dir", "verify_dir", "dot"}
 
 

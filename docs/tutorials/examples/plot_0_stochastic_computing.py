@@ -12,9 +12,9 @@ you think, and how streams are generated. Everything below runs; the figures are
 # %%
 # A number is a probability, and precision costs length
 # ------------------------------------------------------
-# A value :math:`p \\in [0, 1]` travels as :math:`N` bits, each 1 with probability :math:`p`; it is read back as
-# the fraction of ones. That estimate is unbiased with standard deviation :math:`\\sqrt{p(1-p)/N}`, at most
-# :math:`1/(2\\sqrt N)`. To resolve :math:`k` binary digits (an error below :math:`2^{-k}`) the stream must be
+# A value :math:`p \in [0, 1]` travels as :math:`N` bits, each 1 with probability :math:`p`; it is read back as
+# the fraction of ones. That estimate is unbiased with standard deviation :math:`\sqrt{p(1-p)/N}`, at most
+# :math:`1/(2\sqrt N)`. To resolve :math:`k` binary digits (an error below :math:`2^{-k}`) the stream must be
 # about :math:`4^k/4` bits long: every extra bit of precision costs four times the length, and the latency of a
 # stochastic circuit is proportional to :math:`N`. This is the central trade: a multiplier shrinks to one gate,
 # time grows exponentially with precision. The paper's networks live at :math:`N = BL = 10` to 100, that is
@@ -44,9 +44,9 @@ fig.tight_layout()
 # %%
 # Unipolar and bipolar formats, and the sign-magnitude choice of the specification
 # --------------------------------------------------------------------------------
-# *Unipolar*: :math:`x = p \\in [0, 1]`; AND multiplies (:math:`P(a \\wedge b) = p_a p_b` for independent
-# streams). *Bipolar*: :math:`x = 2p - 1 \\in [-1, 1]`; XNOR multiplies, because
-# :math:`P(\\overline{a \\oplus b}) = p_a p_b + (1-p_a)(1-p_b)` decodes to :math:`x_a x_b`. Bipolar streams pay
+# *Unipolar*: :math:`x = p \in [0, 1]`; AND multiplies (:math:`P(a \wedge b) = p_a p_b` for independent
+# streams). *Bipolar*: :math:`x = 2p - 1 \in [-1, 1]`; XNOR multiplies, because
+# :math:`P(\overline{a \oplus b}) = p_a p_b + (1-p_a)(1-p_b)` decodes to :math:`x_a x_b`. Bipolar streams pay
 # for their sign with precision: the same :math:`N` bits span twice the range. The specification carries
 # signed errors as a sign and a magnitude instead ([SPEC 1.5]): the magnitude is a unipolar stream, and the sign
 # never travels as a stream; in the memristive network it decides which device of the pair a coincidence
@@ -63,8 +63,8 @@ for x_a, x_b in ((0.6, -0.5), (-0.8, -0.4)):
 # ----------------------------------------
 # An AND multiplies only *independent* streams. Encode both values from the **same** random words (each bit
 # compares its own word with both thresholds) and the streams overlap as much as they can: AND gives
-# :math:`\\min(a, b)`. Encode one from the words and the other from their complements and they overlap as little
-# as they can: AND gives :math:`\\max(0, a + b - 1)`. The stochastic cross-correlation (SCC,
+# :math:`\min(a, b)`. Encode one from the words and the other from their complements and they overlap as little
+# as they can: AND gives :math:`\max(0, a + b - 1)`. The stochastic cross-correlation (SCC,
 # :ref:`Alaghi & Hayes 2013b <alaghi-hayes-correlation-2013>`) runs from -1 to +1 between those extremes.
 # Correlation is also a resource: XOR of maximally correlated streams is :math:`|a - b|`, a subtractor in one
 # gate.
@@ -92,7 +92,7 @@ print(f"{'expected':>32}: AND ab = {a_value * b_value:.3f}, min = {min(a_value, 
 # two streams drawn from one LFSR, or from a copy shifted by one clock, are strongly correlated, and their AND
 # is no product. Low-discrepancy and deterministic streams (a van der Corput sequence, or a unary stream whose
 # ones come first) spread their ones evenly, so a single value converges as :math:`1/N` instead of
-# :math:`1/\\sqrt N`; but their regularity makes two such streams correlated unless they are designed together.
+# :math:`1/\sqrt N`; but their regularity makes two such streams correlated unless they are designed together.
 # The specification keeps independent random streams drawn from a counter-based generator (:ref:`Salmon et al.
 # 2011 <salmon-2011>`, [SPEC 2]): every word is addressed by (seed, site, step, layer, index), so any number of
 # streams are independent of each other, reproducible, and computable in parallel.
@@ -146,7 +146,7 @@ fig.tight_layout()
 # Where the energy argument holds, and where it does not
 # ------------------------------------------------------
 # An AND gate is far smaller and cheaper than a fixed-point multiplier, and a crossbar can apply all
-# :math:`N_{rows} \\times N_{columns}` coincidences of an update at once, in :math:`BL` time slots, which is what
+# :math:`N_{rows} \times N_{columns}` coincidences of an update at once, in :math:`BL` time slots, which is what
 # makes the scheme attractive for training (:ref:`Gokmen & Vlasov 2016 <gokmen-vlasov-2016>`). The argument
 # weakens where the streams must be generated: a random word per stream bit is far more expensive than the gate
 # that consumes it (the hardware how-to puts numbers on the specified generator), and long streams cost time

@@ -33,7 +33,7 @@ print("A AND B", (stream_a & stream_b).to01(), "->", and_count(stream_a, stream_
 # The error shrinks as one over the square root of N
 # --------------------------------------------------
 # Repeat the product over many seeds for growing ``N`` and compare the spread of the estimates with
-# :math:`\\sqrt{ab(1-ab)/N}`. The NumPy backend (through the same ``Backend`` contract every engine offers,
+# :math:`\sqrt{ab(1-ab)/N}`. The NumPy backend (through the same ``Backend`` contract every engine offers,
 # :class:`stochmem.backend_api.Backend`) computes the same bits as the reference, faster.
 import matplotlib.pyplot as plt
 import numpy as np

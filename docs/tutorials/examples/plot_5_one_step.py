@@ -66,7 +66,7 @@ image = [0.0, 0.2, 0.5, 0.75, 1.0, 0.9]
 # Forward: rows pulse, columns integrate
 # --------------------------------------
 # Each input becomes BL bits at (FORWARD_STREAM, step, layer 0) ([SPEC 1.3]); the bias row is always on.
-# Column j reads :math:`z_j = \\sum_i w_{ji}\\,\\mathrm{popcount}(X_i)/BL`.
+# Column j reads :math:`z_j = \sum_i w_{ji}\,\mathrm{popcount}(X_i)/BL`.
 import math
 
 from stochmem.rng import Draw, Site
@@ -84,17 +84,17 @@ print("column sums z =", [round(v, 4) for v in z], " softmax p =", [round(v, 4) 
 # %%
 # The error stays digital
 # -----------------------
-# :math:`\\delta_j = p_j - [j = y]` ([SPEC 3.6]), computed exactly by the periphery.
+# :math:`\delta_j = p_j - [j = y]` ([SPEC 3.6]), computed exactly by the periphery.
 delta = [pj - (1.0 if j == label else 0.0) for j, pj in enumerate(p)]
 print("delta =", [round(d, 4) for d in delta])
 
 # %%
 # The update: row and column pulses, coincidences, devices
 # --------------------------------------------------------
-# With :math:`\\Delta w_{min}` one device level ([SPEC 4.1]), the gain is
-# :math:`C = \\sqrt{\\eta / (BL\\,\\Delta w_{min})}` ([SPEC 3.8]). Row i pulses with probability
-# :math:`\\min(1, C x_i)` (the *exact* input, bias 1), column j with :math:`\\min(1, C|\\delta_j|)`; each synapse
-# counts the slots where both pulse. A positive :math:`\\delta_j` must lower the weights of column j, so its
+# With :math:`\Delta w_{min}` one device level ([SPEC 4.1]), the gain is
+# :math:`C = \sqrt{\eta / (BL\,\Delta w_{min})}` ([SPEC 3.8]). Row i pulses with probability
+# :math:`\min(1, C x_i)` (the *exact* input, bias 1), column j with :math:`\min(1, C|\delta_j|)`; each synapse
+# counts the slots where both pulse. A positive :math:`\delta_j` must lower the weights of column j, so its
 # coincidences program :math:`G^-`; a negative one programs :math:`G^+`.
 import numpy as np
 
