@@ -16,6 +16,7 @@ from stochmem.parameters import (
     ConfigError,
     NetworkKind,
     NoiseMode,
+    Section,
     check_values,
     reject_unknown,
     section,
@@ -25,9 +26,9 @@ __all__ = ["NETWORK_KINDS", "NOISE_MODES", "ConfigError", "DeviceParams", "Netwo
            "from_dict", "to_dict"]
 
 
-def _check(instance: Any, name: str) -> None:
+def _check(instance: Any, name: Section) -> None:
     """Check a NetworkConfig's or DeviceParams' own fields against the declarations of stochmem.parameters."""
-    parameters = section("network" if name == "network" else "device")
+    parameters = section(name)
     values = {p.config_field: getattr(instance, p.config_field) for p in parameters}
     check_values(values, parameters, key="config_field", describe=lambda p: p.qualified)
 

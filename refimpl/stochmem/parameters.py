@@ -170,6 +170,17 @@ StrictValidator = validators.extend(
     type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _strict_integer))
 
 
+def first_error(validator: Any, document: Any) -> str | None:
+    """``where = value is invalid: why`` for the first error of ``document`` under ``validator`` (a
+    :data:`StrictValidator`), the path written ``runs[0].label``; None when it is valid."""
+    errors = sorted(validator.iter_errors(document), key=lambda error: list(error.path))
+    if not errors:
+        return None
+    error = errors[0]
+    where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.path).lstrip(".") or "(file)"
+    return f"{where} = {error.instance!r} is invalid: {error.message}"
+
+
 def values_schema(parameters: tuple[Parameter, ...], key: str = "name") -> dict[str, Any]:
     """The JSON Schema of an object holding ``parameters`` (by ``name``, or by ``config_field``), nothing else."""
     return {"type": "object", "additionalProperties": False,

@@ -35,7 +35,7 @@ from typing import Any
 
 from stochmem.config import ConfigError, NetworkConfig
 from stochmem.network import Layer
-from stochmem.parameters import MAX_LAYERS, StrictValidator, integer_schema, number_schema
+from stochmem.parameters import MAX_LAYERS, StrictValidator, first_error, integer_schema, number_schema
 from stochmem.schema import check_config_file
 from stochmem.training import EpochResult, TrainingState
 
@@ -229,6 +229,9 @@ CHECKPOINT_SCHEMA: dict[str, Any] = {
 }
 
 
+_CHECKPOINT = StrictValidator(CHECKPOINT_SCHEMA)
+
+
 def _checkpoint_document(run_dir: Path) -> dict[str, Any]:
     """checkpoint.json of ``run_dir``, its format checked."""
     path = run_dir / "checkpoint.json"
@@ -240,11 +243,9 @@ def _checkpoint_document(run_dir: Path) -> dict[str, Any]:
         raise RunDirError(f"{path}: the checkpoint cannot be read ({type(error).__name__}: {error})") from error
     if not isinstance(document, dict) or document.get("format") != FORMAT or document.get("version") != FORMAT_VERSION:
         raise RunDirError(f"{path}: not a {FORMAT} version {FORMAT_VERSION} file")
-    errors = sorted(StrictValidator(CHECKPOINT_SCHEMA).iter_errors(document), key=lambda e: list(e.path))
-    if errors:
-        where = ".".join(str(part) for part in errors[0].path) or "(file)"
-        raise RunDirError(f"{path}: {where} = {errors[0].instance!r} is invalid: {errors[0].message} (the "
-                          "checkpoint was edited or is corrupt)")
+    invalid = first_error(_CHECKPOINT, document)
+    if invalid:
+        raise RunDirError(f"{path}: {invalid} (the checkpoint was edited or is corrupt)")
     return document
 
 

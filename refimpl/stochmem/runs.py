@@ -18,8 +18,7 @@ from stochmem import __version__, rundir
 from stochmem.backend_api import image_reader, input_corrupter
 from stochmem.config import ConfigError, DeviceParams, NetworkConfig, NetworkKind, NoiseMode, from_dict, to_dict
 from stochmem.data import Dataset, load_idx_split, load_split, resolve_data_dir
-from stochmem.parameters import BY_NAME, reject_unknown, section
-from stochmem.schema import check_run
+from stochmem.parameters import BY_NAME, check_values, reject_unknown, section
 from stochmem.training import EpochResult, TrainingState, train
 
 
@@ -50,12 +49,9 @@ class RunSpec:
     def __post_init__(self) -> None:
         from stochmem.plugins import resolve_backend_name
 
-        values = asdict(self)
-        values["sizes"] = list(self.sizes) if isinstance(self.sizes, tuple | list) else self.sizes
-        check_run(values)  # types, ranges, finiteness: before anything reads a field
+        check_values(asdict(self))  # types, ranges, finiteness of every field, before anything reads one
         object.__setattr__(self, "sizes", tuple(self.sizes))
         object.__setattr__(self, "backend", resolve_backend_name(self.backend))
-        self.network_config()  # the network's and devices' own cross-field checks, naming the bad one
 
     def network_config(self) -> NetworkConfig:
         """The network and devices this run trains ([SPEC 3.1, 4.1]), each field set by its parameter."""

@@ -1,8 +1,8 @@
 """The schemas of the files a run reads, checked with a JSON Schema validator before anything else reads them.
 
 The run parameters themselves are declared once, in :mod:`stochmem.parameters`; this module adds the experiment
-TOML's own keys and the run directory's ``config.json`` and ``versions.json``. A failure is one line naming the
-file, the field, the value and what is expected.
+TOML's own keys and the run directory's ``config.json`` (the checkpoint's schema sits with its reader,
+:mod:`stochmem.rundir`). A failure is one line naming the file, the field, the value and what is expected.
 """
 
 from __future__ import annotations
@@ -15,22 +15,12 @@ from stochmem.parameters import (
     PARAMETERS,
     ConfigError,
     StrictValidator,
-    check_values,
+    first_error,
     integer_schema,
     number_schema,
     section,
     values_schema,
 )
-
-
-def run_schema() -> dict[str, Any]:
-    """The JSON Schema of :class:`stochmem.runs.RunSpec`'s fields, from :data:`stochmem.parameters.PARAMETERS`."""
-    return values_schema(PARAMETERS)
-
-
-def check_run(values: Mapping[str, Any]) -> None:
-    """Raise a ConfigError naming the first offending field unless ``values`` fit :func:`run_schema`."""
-    check_values(values)
 
 
 def config_file_schema() -> dict[str, Any]:
@@ -43,7 +33,7 @@ def config_file_schema() -> dict[str, Any]:
         "required": ["arguments"],
         "additionalProperties": False,
         "properties": {
-            "arguments": run_schema(),
+            "arguments": values_schema(PARAMETERS),
             "checkpoint_every": integer_schema(0),
             "network": network,
             "data": {"type": "object", "additionalProperties": False,
@@ -53,14 +43,15 @@ def config_file_schema() -> dict[str, Any]:
     }
 
 
+_CONFIG_FILE = StrictValidator(config_file_schema())
+
+
 def check_config_file(document: Any, source: str) -> None:
     """Raise a ConfigError naming ``source`` and the first offending field unless ``document`` fits
     :func:`config_file_schema`."""
-    errors = sorted(StrictValidator(config_file_schema()).iter_errors(document), key=lambda e: list(e.path))
-    if errors:
-        error = errors[0]
-        where = ".".join(str(part) for part in error.path) or "(file)"
-        raise ConfigError(f"{source}: {where} = {error.instance!r} is invalid: {error.message}")
+    error = first_error(_CONFIG_FILE, document)
+    if error:
+        raise ConfigError(f"{source}: {error}")
 
 
 def number_arrays(minimum: float | None = None) -> dict[str, Any]:
@@ -92,11 +83,12 @@ EXPERIMENT_SCHEMA: dict[str, Any] = {
 }
 
 
+_EXPERIMENT = StrictValidator(EXPERIMENT_SCHEMA)
+
+
 def check_experiment(document: Mapping[str, Any], source: str) -> None:
     """Raise a ConfigError naming the file and the first offending key unless ``document`` fits
-    :data:`EXPERIMENT_SCHEMA` (the runs' parameters are checked by :func:`check_run`)."""
-    errors = sorted(StrictValidator(EXPERIMENT_SCHEMA).iter_errors(dict(document)), key=lambda e: list(e.path))
-    if errors:
-        error = errors[0]
-        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.path).lstrip(".") or "(file)"
-        raise ConfigError(f"{source}: {where} = {error.instance!r} is invalid: {error.message}")
+    :data:`EXPERIMENT_SCHEMA` (the runs' parameters are checked by :func:`stochmem.parameters.check_values`)."""
+    error = first_error(_EXPERIMENT, dict(document))
+    if error:
+        raise ConfigError(f"{source}: {error}")
