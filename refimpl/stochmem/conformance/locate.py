@@ -22,7 +22,7 @@ from typing import Any
 from stochmem.backend_api import Backend
 from stochmem.config import NetworkConfig
 from stochmem.conformance.compare import first_difference
-from stochmem.network import Layer
+from stochmem.network import Layer, device_weights
 from stochmem.rng import Draw, Site
 
 
@@ -86,6 +86,4 @@ def reset_through_contract(backend: Backend, layer: Layer, config: NetworkConfig
                                         Draw(seed, Site.RESET_NOISE, step, index))
     g_plus = [new_plus[j * width:(j + 1) * width] for j in range(layer.n_out)]
     g_minus = [new_minus[j * width:(j + 1) * width] for j in range(layer.n_out)]
-    dw_min = config.device.dw_min
-    weights = [[dw_min * (p - m) for p, m in zip(row_p, row_m)] for row_p, row_m in zip(g_plus, g_minus)]
-    return Layer(weights, g_plus, g_minus)
+    return Layer(device_weights(g_plus, g_minus, config), g_plus, g_minus)

@@ -66,14 +66,9 @@ def gradient_rows() -> list[tuple[str, str, str, str]]:
     for kind in ("stochastic", "memristive"):
         config, start = model.gradient_start(kind)
         expected = model.float_gradient_step(reference, start, 2)
-        gain = 1.0 if kind == "stochastic" else (model.GRADIENT_ETA / (config.bit_length * config.device.dw_min)) ** 0.5
-        active = [i for i, x in enumerate([*model.GRADIENT_IMAGE, 1.0]) if x]
         slots = model.GRADIENT_STEPS * config.bit_length
-        worst = 0.0
-        for row in expected:
-            column_p = min(1.0, gain * abs(row[active[0]]) / model.GRADIENT_ETA)
-            mean, variance = model.column_slot_moments(len(active), min(1.0, gain), column_p)
-            worst = max(worst, mean_resolution_of(slots, variance, alpha) / mean)
+        worst = max(mean_resolution_of(slots, variance, alpha) / mean
+                    for mean, variance in model.column_slot_moments(config, expected))
         out.append((f"`test_spec_3_8_train_step_moves_weights_by_the_float_gradient_in_expectation[{kind}]`",
                     f"{model.GRADIENT_STEPS:,} steps x BL {config.bit_length}", f"{alpha:.2g}",
                     f"E[update] off by {100 * worst:.1f} % (worst of 4 columns)"))

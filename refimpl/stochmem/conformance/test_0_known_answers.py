@@ -14,7 +14,7 @@ import pytest
 
 from stochmem.backend_api import Backend
 from stochmem.config import DeviceParams, NetworkConfig
-from stochmem.network import Layer
+from stochmem.network import Layer, device_weights
 from stochmem.rng import Draw, Site
 
 pytestmark = pytest.mark.exact
@@ -98,11 +98,9 @@ def test_spec_3_8_4_3_known_answer_memristive_step(backend: Backend) -> None:
     """
     config = NetworkConfig(kind="memristive", sizes=(1, 2), bit_length=8,
                            device=DeviceParams(sigma=0.0, reset_every=1000))
-    dw_min = config.device.dw_min
     g_plus, g_minus = [[3.0, 1.0], [0.0, 2.0]], [[1.0, 1.0], [2.0, 0.0]]
-    weights = [[dw_min * (p - m) for p, m in zip(rp, rm)] for rp, rm in zip(g_plus, g_minus)]
     model = backend.create_model(config, SEED)
-    model.load_layers([Layer(weights, g_plus, g_minus)])
+    model.load_layers([Layer(device_weights(g_plus, g_minus, config), g_plus, g_minus)])
     model.train_step([0.6], 1, 3, 0.4)
     after = model.export_layers()[0]
     assert (after.g_plus, after.g_minus) == ([[3.0, 1.0], [5.0, 8.0]], [[5.0, 5.0], [2.0, 0.0]]), \

@@ -16,7 +16,7 @@ from stochmem.config import DeviceParams, NetworkConfig
 from stochmem.conformance.compare import first_difference, is_reset_step
 from stochmem.conformance.plugin import Seeded
 from stochmem.conformance.stats import FAMILY_ALPHA, assert_mean
-from stochmem.network import Layer
+from stochmem.network import Layer, device_weights, update_gain
 from stochmem.rng import Draw, Site, uniforms
 
 RESETTING = NetworkConfig(kind="memristive", sizes=(12, 6, 4), bit_length=10, lr=0.5,
@@ -141,6 +141,7 @@ GRADIENT_STEPS = 4000
 GRADIENT_BIT_LENGTH = 16
 GRADIENT_IMAGE = [1.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.0, 1.0]
 GRADIENT_ETA = 0.45  # C = 0.97 for the memristive kind: rows nearly always pulse, which sharpens the test
+ACTIVE = [i for i, x in enumerate([*GRADIENT_IMAGE, 1.0]) if x]  #: the rows that pulse: x_i = 1, and the bias
 
 
 def gradient_start(kind: str) -> tuple[NetworkConfig, list[Layer]]:
@@ -152,9 +153,7 @@ def gradient_start(kind: str) -> tuple[NetworkConfig, list[Layer]]:
         return config, [Layer(weights)]
     g_plus = [[5.0 + (i + 2 * j) % 4 for i in range(13)] for j in range(4)]
     g_minus = [[5.0 + (3 * i + j) % 4 for i in range(13)] for j in range(4)]
-    dw_min = config.device.dw_min
-    weights = [[dw_min * (p - m) for p, m in zip(row_p, row_m)] for row_p, row_m in zip(g_plus, g_minus)]
-    return config, [Layer(weights, g_plus, g_minus)]
+    return config, [Layer(device_weights(g_plus, g_minus, config), g_plus, g_minus)]
 
 
 def float_gradient_step(reference: Backend, layers: list[Layer], label: int) -> list[list[float]]:
@@ -170,16 +169,14 @@ def float_gradient_step(reference: Backend, layers: list[Layer], label: int) -> 
 @pytest.mark.parametrize("kind", ["stochastic", "memristive"])
 def test_spec_3_8_train_step_moves_weights_by_the_float_gradient_in_expectation(backend: Backend, seeded: Seeded,
                                                                                 reference: Backend,
-                                                              kind: str) -> None:
+                                                                                kind: str) -> None:
     if kind not in backend.capabilities.kinds:
         pytest.skip(f"{backend.name} does not implement {kind}")
     config, start = gradient_start(kind)
     label = 2
     expected = float_gradient_step(reference, start, label)
-    gain, dw_min = (1.0, GRADIENT_ETA / config.bit_length) if kind == "stochastic" else (
-        (GRADIENT_ETA / (config.bit_length * config.device.dw_min)) ** 0.5, config.device.dw_min)
+    dw_min = update_gain(GRADIENT_ETA, config)[1]
     model = backend.create_model(config, seeded(5))
-    active = [i for i, x in enumerate([*GRADIENT_IMAGE, 1.0]) if x]
     totals = [0] * 4
     for step in range(GRADIENT_STEPS):
         model.load_layers(start)
@@ -188,7 +185,7 @@ def test_spec_3_8_train_step_moves_weights_by_the_float_gradient_in_expectation(
         for j in range(4):
             for i in range(13):
                 change = after.weights[j][i] - start[0].weights[j][i]
-                if i not in active:
+                if i not in ACTIVE:
                     assert change == 0.0, (f"[SPEC 3.8] step {step}: weight ({j}, {i}) of an input that never "
                                            f"pulses (x_i = 0) changed by {change:.6g}")
                     continue
@@ -198,17 +195,22 @@ def test_spec_3_8_train_step_moves_weights_by_the_float_gradient_in_expectation(
                     f"[SPEC 3.8] step {step}: weight ({j}, {i}) changed by {change:.6g}, which is not a whole "
                     f"number of dw_min = {dw_min:.6g} in the float gradient step's direction ({expected[j][i]:+.6g})")
                 totals[j] += count
-    rows = len(active)
-    for j in range(4):
-        step_j = abs(expected[j][active[0]])  # -eta delta_j x_i with x_i = 1: the same for every active row
-        row_p, column_p = min(1.0, gain), min(1.0, gain * step_j / GRADIENT_ETA)
-        slot_mean, slot_variance = column_slot_moments(rows, row_p, column_p)
+    for j, (slot_mean, slot_variance) in enumerate(column_slot_moments(config, expected)):
         assert_mean(totals[j], GRADIENT_STEPS * config.bit_length, slot_mean, slot_variance, FAMILY_ALPHA / 4,
-                    f"[SPEC 3.8] column {j}: coincidences per time slot summed over its {rows} active rows, "
-                    f"whose mean is (float gradient step {expected[j][active[0]]:+.6g}) / dw_min * {rows} / BL")
+                    f"[SPEC 3.8] column {j}: coincidences per time slot summed over its {len(ACTIVE)} active rows, "
+                    f"whose mean is (float gradient step {expected[j][ACTIVE[0]]:+.6g}) / dw_min * {len(ACTIVE)} / BL")
 
 
-def column_slot_moments(rows: int, row_p: float, column_p: float) -> tuple[float, float]:
+def column_slot_moments(config: NetworkConfig, expected: list[list[float]]) -> list[tuple[float, float]]:
+    """Per column, the mean and variance of one time slot's coincidences summed over the ACTIVE rows: c R with
+    c ~ Bernoulli(min(1, C abs(delta_j))) and R ~ Binomial(rows, min(1, C)) independent (x_i = 1), the gain C of
+    [SPEC 3.8] and abs(delta_j) = abs(float step) / eta."""
+    gain = update_gain(GRADIENT_ETA, config)[0]
+    return [slot_moments(len(ACTIVE), min(1.0, gain), min(1.0, gain * abs(row[ACTIVE[0]]) / GRADIENT_ETA))
+            for row in expected]
+
+
+def slot_moments(rows: int, row_p: float, column_p: float) -> tuple[float, float]:
     """Mean and variance of one time slot's coincidences summed over ``rows`` rows: c R, c ~ Bernoulli(column_p),
     R ~ Binomial(rows, row_p) independent."""
     mean_r = rows * row_p

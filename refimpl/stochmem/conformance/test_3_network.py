@@ -25,16 +25,6 @@ def flat(layer: Layer, field: str = "weights") -> list[float]:
     return [v for row in getattr(layer, field) for v in row]
 
 
-def assert_layers_close(actual: list[Layer], expected: list[dict[str, Any]], what: str) -> None:
-    assert len(actual) == len(expected), f"{what}: {len(actual)} crossbars, expected {len(expected)}"
-    for index, (layer, entry) in enumerate(zip(actual, expected)):
-        for field, key in (("weights", "weights"), ("g_plus", "gPlus"), ("g_minus", "gMinus")):
-            if key in entry:
-                want = [v for row in entry[key] for v in row]
-                assert flat(layer, field) == pytest.approx(want, abs=WEIGHT_TOLERANCE), \
-                    f"{what}: crossbar {index} {field}"
-
-
 TRAINING_VECTORS = cases("training.json", "TrainingStepTest")
 
 
@@ -63,7 +53,8 @@ def test_spec_3_training_step_vectors(backend: Backend, case: dict[str, Any]) ->
         except AssertionError as failure:
             raise AssertionError(f"{failure}\n{locate(backend, config, case['seed'], step, before)}") from None
         before = step["layersAfter"]
-    assert_layers_close(model.export_layers(), case["finalLayers"], f"[SPEC 3.5-3.8] {where} final")
+    assert_same_layers(model.export_layers(), layers_of(case["finalLayers"]), config, None, clause="[SPEC 3.5-3.8]",
+                       where=f"{where}, final state")
 
 
 def layer_for(kind: str, levels: float = 3.0) -> Layer:

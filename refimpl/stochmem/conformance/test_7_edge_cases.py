@@ -15,7 +15,7 @@ import pytest
 from stochmem.backend_api import Backend
 from stochmem.config import DeviceParams, NetworkConfig
 from stochmem.conformance.compare import assert_same_layers
-from stochmem.network import Layer
+from stochmem.network import Layer, device_weights
 from stochmem.rng import Draw, Site
 
 pytestmark = pytest.mark.exact
@@ -30,9 +30,7 @@ def integer_layers(kind: str) -> tuple[NetworkConfig, list[Layer]]:
     if kind != "memristive":
         return config, [Layer([[1, 0, -1, 0], [0, 2, 1, -1]])]
     g_plus, g_minus = [[3, 1, 0, 2], [0, 4, 1, 1]], [[1, 1, 2, 0], [2, 0, 3, 1]]
-    dw_min = config.device.dw_min
-    weights = [[dw_min * (p - m) for p, m in zip(rp, rm)] for rp, rm in zip(g_plus, g_minus)]
-    return config, [Layer(weights, g_plus, g_minus)]  # type: ignore[arg-type]
+    return config, [Layer(device_weights(g_plus, g_minus, config), g_plus, g_minus)]  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("kind", ["float", "stochastic", "memristive"])
