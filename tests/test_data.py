@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from stochmem import data
-from stochmem.data import DataError, corrupt, load_split, parse_idx, resolve_data_dir, verify_file
+from stochmem.data import DataError, corrupt, load_split, read_idx, resolve_data_dir, verify_file
 from stochmem.fetch import fetch_mnist
 
 
@@ -23,8 +23,9 @@ def idx(dims: tuple[int, ...], payload: bytes, type_code: int = 8) -> bytes:
     return bytes([0, 0, type_code, len(dims)]) + struct.pack(f">{len(dims)}I", *dims) + payload
 
 
-def test_spec_5_1_parse_valid_idx():
-    dims, payload = parse_idx(idx((2, 2, 3), bytes(range(12))), "x", 3)
+def test_spec_5_1_parse_valid_idx(tmp_path):
+    (tmp_path / "x").write_bytes(idx((2, 2, 3), bytes(range(12))))
+    dims, payload = read_idx(tmp_path / "x", 3)
     assert dims == (2, 2, 3) and payload == bytes(range(12))
 
 
@@ -37,9 +38,10 @@ def test_spec_5_1_parse_valid_idx():
     (idx((3,), b"\x00\x00"), "truncated"),
     (idx((1,), b"\x00\x00"), "trailing bytes"),
 ])
-def test_spec_5_1_bad_idx_is_rejected_with_the_file_named(blob, message):
+def test_spec_5_1_bad_idx_is_rejected_with_the_file_named(tmp_path, blob, message):
+    (tmp_path / "labels.idx").write_bytes(blob)
     with pytest.raises(DataError, match=message) as info:
-        parse_idx(blob, "labels.idx", 1)
+        read_idx(tmp_path / "labels.idx", 1)
     assert "labels.idx" in str(info.value)
 
 

@@ -136,7 +136,10 @@ class CorruptsInputs(Protocol):
         ...
 
 
+#: How an engine gets image ``index`` of a data set as its inputs: ``Dataset.image`` (a list of pixel / 255),
+#: or a backend's faster exact twin (``read_image``), e.g. a NumPy array of the same floats.
 ImageReader = Callable[[Dataset, int], Sequence[float]]
+#: ``corrupt(image, variance, seed, image_index, repeat)``: the reference's or a backend's exact twin.
 InputCorrupter = Callable[..., Sequence[float]]
 
 

@@ -120,20 +120,6 @@ def verify_file(path: Path, name: str) -> None:
                         "corrupt, truncated or not the original MNIST file. Delete it and fetch it again.")
 
 
-def parse_idx(data: bytes, source: str, expected_ndim: int) -> tuple[tuple[int, ...], bytes]:
-    """[SPEC 5.1] Parse an IDX file of unsigned bytes: its dimensions and its payload, fully validated.
-
-    Layout: two zero bytes, the type code 0x08 (unsigned byte), the number of dimensions d, then d big-endian
-    uint32 sizes, then exactly prod(sizes) bytes.
-    """
-    dims, size = idx_header(data, source, expected_ndim)
-    payload = data[4 + 4 * expected_ndim:]
-    if len(payload) != size:
-        kind = "truncated" if len(payload) < size else "has trailing bytes"
-        raise DataError(f"{source}: {kind}: {len(payload)} data bytes, dimensions {dims} need {size}")
-    return dims, payload
-
-
 #: The largest IDX payload read, 1 GiB (MNIST's training images are 47 MB). A header that declares more is
 #: refused before anything is decompressed, so a small hostile .gz cannot inflate into memory.
 MAX_IDX_PAYLOAD = 1 << 30
@@ -224,7 +210,7 @@ def load_idx_split(directory: Path, split: str) -> Dataset:
 
 
 def idx_bytes(dims: tuple[int, ...], payload: bytes) -> bytes:
-    """[SPEC 5.1] An IDX file of unsigned bytes with dimensions ``dims`` (the inverse of :func:`parse_idx`)."""
+    """[SPEC 5.1] An IDX file of unsigned bytes with dimensions ``dims`` (the inverse of :func:`read_idx`)."""
     return bytes((0, 0, IDX_UBYTE, len(dims))) + struct.pack(f">{len(dims)}I", *dims) + payload
 
 

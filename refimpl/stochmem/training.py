@@ -45,10 +45,6 @@ class TrainingState:
     results: list[EpochResult] = field(default_factory=list)  #: finished epochs
 
 
-#: How an engine gets image ``index`` of a data set as its inputs: ``Dataset.image`` (a list of pixel / 255),
-#: or a backend's faster exact twin (``Backend.read_image``, optional), e.g. a NumPy array of the same floats.
-
-
 def train_epoch(model: Model, config: NetworkConfig, seed: int, train: Dataset, state: TrainingState,
                 on_image: Callable[[int, int], None] | None = None,
                 on_checkpoint: Callable[[TrainingState], None] | None = None, checkpoint_every: int = 0,
