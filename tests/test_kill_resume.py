@@ -20,6 +20,7 @@ import numpy as np
 from stochmem import cli
 
 from .conftest import REPO_ROOT
+from .test_rundir import final_arrays, without_seconds
 
 #: Runs the CLI with every fsync slowed by 50 ms (instrumentation of the test, not of stochmem), so a checkpoint
 #: write spans a window a random kill often lands in: between the temporary file's write and its rename.
@@ -35,11 +36,9 @@ ARGS = ["train", "--kind", "memristive", "--sizes", "784-12-10", "--train-size",
 
 
 def final_state(run_dir):
-    document = json.loads((run_dir / "checkpoint.json").read_text())
-    with np.load(run_dir / document["arrays"], allow_pickle=False) as arrays:
-        layers = {name: arrays[name].copy() for name in arrays.files}
-    results = [{k: v for k, v in r.items() if k != "seconds"} for r in document["state"]["results"]]
-    return layers, results
+    """The run's last checkpoint: its arrays, and its per-epoch results without their wall-clock seconds."""
+    arrays, state = final_arrays(run_dir)
+    return arrays, without_seconds(state)
 
 
 def test_random_sigkills_then_resume_end_bit_identical(tmp_path, data_args):
