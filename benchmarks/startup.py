@@ -1,50 +1,87 @@
-"""Start-up cost of the numba backend: the first training step and prediction with a cold compile cache (every
-kernel compiled) and with a warm one (kernels loaded from numba's on-disk cache), each in a fresh process.
+"""Start-up cost of the numba backend, today's against a baseline revision, side by side: the time from a fresh
+process to the end of its first training step, with a cold compile cache (every kernel the run needs compiled)
+and a warm one (loaded from the cache), for each kind; then the first 15 steps (through the first reset) and the
+first prediction.
 
-    python benchmarks/startup.py
+    python benchmarks/startup.py [--kinds memristive,stochastic,float] [--baseline REV | --no-baseline]
+                                 [--rounds 2]
+
+Each figure is the best of ``--rounds`` fresh processes, today's and the baseline's alternating, each cold run with
+an empty ``$NUMBA_CACHE_DIR`` of its own (compilation is single-threaded: the best of a few runs is what a quiet
+machine gives). The baseline is extracted as in ``benchmarks/throughput.py``.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import subprocess
 import sys
 import tempfile
-import time
+from pathlib import Path
+
+from throughput import BASELINE, extract_baseline
 
 PROGRAM = """
-import time
+import json, sys, time
 start = time.perf_counter()
 from stochmem.config import NetworkConfig
 from stochmem.plugins import get_backend
-backend = get_backend("{backend}")
-for kind in ("float", "stochastic", "memristive"):
-    model = backend.create_model(NetworkConfig(kind=kind), 1)
-    for step in range(15):
-        model.train_step([0.5] * 784, 3, step, 0.1)
-    model.predict([0.5] * 784, 0)
-print(time.perf_counter() - start)
+model = get_backend("numba").create_model(NetworkConfig(kind=sys.argv[1]), 1)
+marks = {"ready": time.perf_counter() - start}
+model.train_step([0.5] * 784, 3, 0, 0.1)
+marks["first step"] = time.perf_counter() - start
+for step in range(1, 15):
+    model.train_step([0.5] * 784, 3, step, 0.1)
+marks["15 steps"] = time.perf_counter() - start
+model.predict([0.5] * 784, 0)
+marks["+ predict"] = time.perf_counter() - start
+print(json.dumps(marks))
 """
 
 
-def first_steps(backend: str, cache_dir: str) -> float:
+def run(kind: str, cache_dir: str, import_root: Path | None) -> dict[str, float]:
+    """The marks of one fresh process (seconds since it started)."""
     env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir)
-    out = subprocess.run([sys.executable, "-c", PROGRAM.format(backend=backend)], env=env, capture_output=True,
+    if import_root is not None:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(import_root), env.get("PYTHONPATH")]))
+    out = subprocess.run([sys.executable, "-W", "ignore", "-c", PROGRAM, kind], env=env, capture_output=True,
                          text=True, check=True)
-    return float(out.stdout.strip().splitlines()[-1])
+    marks: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
+    return marks
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory() as cache:
-        wall = time.perf_counter()
-        cold = first_steps("numba", cache)
-        warm = first_steps("numba", cache)
-        numpy_time = first_steps("numpy", cache)
-    print("first 15 training steps of each kind + one prediction, fresh process (s):")
-    print(f"  numba, cold cache (compiles every kernel): {cold:6.2f}")
-    print(f"  numba, warm cache (loads compiled kernels): {warm:6.2f}")
-    print(f"  numpy (no compilation), for comparison:     {numpy_time:6.2f}")
-    print(f"  (whole measurement {time.perf_counter() - wall:.1f} s)")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kinds", default="memristive,stochastic,float")
+    parser.add_argument("--baseline", default=BASELINE)
+    parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        versions: dict[str, Path | None] = {"today": None}
+        if not args.no_baseline:
+            versions[args.baseline] = extract_baseline(args.baseline, Path(folder) / "baseline")
+        best: dict[tuple[str, str, str], dict[str, float]] = {}
+        for kind in args.kinds.split(","):
+            for round_ in range(args.rounds):
+                for version, root in versions.items():
+                    cache = Path(folder) / f"cache-{version}-{kind}-{round_}"
+                    for state in ("cold", "warm"):
+                        marks = run(kind, str(cache), root)
+                        key = (kind, version, state)
+                        best[key] = {m: min(v, best.get(key, {}).get(m, v)) for m, v in marks.items()}
+                print(f"measured {kind}, round {round_ + 1}", flush=True)
+    print("\nseconds from a fresh process (best of", args.rounds, "rounds)")
+    print("| kind | version | cache | ready | first step | 15 steps | + predict |")
+    print("| --- | --- | --- | ---: | ---: | ---: | ---: |")
+    for (kind, version, state), marks in best.items():
+        print(f"| {kind} | {version} | {state} | " + " | ".join(f"{marks[m]:.2f}" for m in marks) + " |")
+    if not args.no_baseline:
+        for kind in args.kinds.split(","):
+            today, before = best[(kind, "today", "cold")], best[(kind, args.baseline, "cold")]
+            print(f"{kind}: cold first step {today['first step'] / before['first step']:.2f} of the baseline's")
 
 
 if __name__ == "__main__":

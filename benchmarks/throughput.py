@@ -1,88 +1,186 @@
-"""Training and inference throughput of every registered backend, side by side in one run.
+"""Training and inference throughput of every backend, a frozen baseline and this machine's floor, side by side.
 
-    python benchmarks/throughput.py [--images N] [--backends reference,numpy] [--data-dir DIR]
+    python benchmarks/throughput.py [--images N] [--backends numba,numpy,reference] [--threads 1,all]
+                                    [--baseline REV | --no-baseline] [--data-dir DIR]
 
-Measures images/s at batch size 1 on the paper's 784-256-128-10 network, real MNIST test digits as inputs, for
-float, stochastic (BL=10) and memristive (BL=10, sigma=0.1B) training, and inference at BL=10 and BL=100.
-Each figure is the median of three timed passes after one warm-up pass; ratios against the first backend
-listed over each other backend are printed. The reference is timed on fewer images (it is slow by design).
+Measures images/s at batch size 1 on the paper's 784-256-128-10 network, real MNIST test digits read the way
+training reads them (the backend's ``read_image``), for float, stochastic (BL=10) and memristive (BL=10,
+sigma=0.1B) training, and inference at BL=10 and BL=100.
+
+- Every (backend, thread count) is measured in a fresh process (``$STOCHMEM_THREADS`` set for it), one after
+  another, so that no measurement shares the CPU with another.
+- ``--baseline REV`` (default: the last revision before the kernels were restructured) measures the numba backend
+  of git revision REV beside today's: its ``stochmem_numba`` package is extracted with ``git archive`` into a
+  temporary folder that comes first on ``PYTHONPATH`` (its compile cache is its own: it hashes its own source).
+- Each figure is the best of five timed passes after a warm-up pass (the best, not the mean: on a shared machine
+  the noise only ever slows a pass down). The reference is timed on fewer images (it is slow by design).
+- The last column block is the one-core floor of ``benchmarks/machine_limit.py`` for memristive training.
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
+import json
+import os
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from stochmem.config import DeviceParams, NetworkConfig
-from stochmem.data import Dataset, load_split, resolve_data_dir
-from stochmem.plugins import default_host
-
-CONFIGS = {
-    "float": NetworkConfig(kind="float"),
-    "stochastic BL=10": NetworkConfig(kind="stochastic", bit_length=10),
-    "memristive BL=10 s=0.1B": NetworkConfig(kind="memristive", bit_length=10, device=DeviceParams(sigma=0.1)),
-}
+BASELINE = "fc07842"  # numba kernels before the restructuring of issue 14 (streams drawn one value at a time)
+ROOT = Path(__file__).resolve().parent.parent
+WORKLOADS = ("train float", "train stochastic BL=10", "train memristive BL=10 s=0.1B", "infer memristive BL=10",
+             "infer memristive BL=100")
 
 
-def rate(run: Callable[[int], None], count: int, repeats: int = 3) -> float:
-    run(min(count, 20))  # warm-up: caches, lazy imports, first-call costs
-    times = []
-    for _ in range(repeats):
+def best_rate(run: Callable[[int], None], count: int, passes: int = 5) -> float:
+    """Images/s of the fastest of ``passes`` timed passes over ``count`` images, after a warm-up pass."""
+    run(min(count, 20))
+    fastest = float("inf")
+    for _ in range(passes):
         start = time.perf_counter()
         run(count)
-        times.append(time.perf_counter() - start)
-    return count / statistics.median(times)
+        fastest = min(fastest, time.perf_counter() - start)
+    return count / fastest
 
 
-def measure(backend_name: str, data: Dataset, images: int) -> dict[str, float]:
+def measure(backend_name: str, data_dir: str | None, images: int) -> dict[str, float]:
+    """Images/s of every workload of one backend, in this process."""
+    from stochmem.backend_api import image_reader
+    from stochmem.config import DeviceParams, NetworkConfig
+    from stochmem.data import load_split, resolve_data_dir
+    from stochmem.plugins import default_host
+
+    configs = {
+        "float": NetworkConfig(kind="float"),
+        "stochastic BL=10": NetworkConfig(kind="stochastic", bit_length=10),
+        "memristive BL=10 s=0.1B": NetworkConfig(kind="memristive", bit_length=10, device=DeviceParams(sigma=0.1)),
+    }
     backend = default_host().get(backend_name)
-    pixels = [data.image(k) for k in range(images)]
+    data = load_split(Path(resolve_data_dir(data_dir)), "test")
+    read = image_reader(backend)
+    pixels = [read(data, k) for k in range(images)]
     labels = [data.label(k) for k in range(images)]
     figures: dict[str, float] = {}
-    for label, config in CONFIGS.items():
+    for label, config in configs.items():
         model = backend.create_model(config, 1)
 
         def train(count: int, model=model) -> None:
             for k in range(count):
                 model.train_step(pixels[k], labels[k], k, 0.1)
 
-        figures[f"train {label}"] = rate(train, images)
+        figures[f"train {label}"] = best_rate(train, images)
         if config.kind == "memristive":
             for bl in (10, 100):
                 def infer(count: int, model=model, bl=bl) -> None:
                     for k in range(count):
                         model.predict(pixels[k], k, 0, bl)
 
-                figures[f"infer memristive BL={bl}"] = rate(infer, images)
+                figures[f"infer memristive BL={bl}"] = best_rate(infer, images)
     return figures
+
+
+def extract_baseline(revision: str, folder: Path) -> Path:
+    """``backends/numba`` of git revision ``revision``, extracted under ``folder``; returns its import root."""
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", revision, "backends/numba/stochmem_numba"],
+                             capture_output=True, check=True).stdout
+    folder.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder / "backends" / "numba"
+
+
+def measure_in_process(backend: str, threads: str, args: argparse.Namespace, import_root: Path | None = None
+                       ) -> dict[str, float]:
+    """:func:`measure` in a fresh process with ``$STOCHMEM_THREADS=threads`` (unset for "all": the default)."""
+    env = dict(os.environ)
+    env.pop("STOCHMEM_THREADS", None)
+    if threads != "all":
+        env["STOCHMEM_THREADS"] = threads
+    if import_root is not None:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(import_root), env.get("PYTHONPATH")]))
+    count = args.reference_images if backend == "reference" else args.images
+    command = [sys.executable, __file__, "--measure", backend, "--images", str(count)]
+    if args.data_dir:
+        command += ["--data-dir", args.data_dir]
+    if import_root is not None:
+        command += ["--expect-root", str(import_root)]
+    out = subprocess.run(command, env=env, capture_output=True, text=True)
+    if out.returncode:
+        sys.exit(f"measuring {backend} (threads {threads}) failed:\n{out.stderr}")
+    result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def floor_rate(args: argparse.Namespace) -> float:
+    """The one-core floor of memristive training (images/s) from ``benchmarks/machine_limit.py``."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import machine_limit
+
+    return 1e6 / machine_limit.floor_microseconds(200, args.data_dir)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--images", type=int, default=600, help="images per timed pass (fast backends)")
+    parser.add_argument("--images", type=int, default=1000, help="images per timed pass (fast backends)")
     parser.add_argument("--reference-images", type=int, default=20, help="images per timed pass (reference)")
     parser.add_argument("--backends", default=None, help="comma-separated; default: every available backend")
+    parser.add_argument("--threads", default="1,all", help="comma-separated thread counts; 'all' is the default")
+    parser.add_argument("--baseline", default=BASELINE, help="git revision whose numba backend is measured too")
+    parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--measure", help=argparse.SUPPRESS)
+    parser.add_argument("--expect-root", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    data = load_split(Path(resolve_data_dir(args.data_dir)), "test")
-    host = default_host()
-    names = args.backends.split(",") if args.backends else [e.name for e in host.entries() if e.load]
-    results = {}
+    if args.measure:
+        if args.expect_root:
+            import stochmem_numba
+
+            if not Path(stochmem_numba.__file__).resolve().is_relative_to(Path(args.expect_root).resolve()):
+                sys.exit(f"the baseline did not load: stochmem_numba came from {stochmem_numba.__file__}")
+        print(json.dumps(measure(args.measure, args.data_dir, args.images)))
+        return
+
+    from stochmem.plugins import default_host
+
+    names = args.backends.split(",") if args.backends else [e.name for e in default_host().entries() if e.load]
+    threads = args.threads.split(",")
+    columns: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        baseline_root = None
+        if not args.no_baseline and "numba" in names:
+            baseline_root = extract_baseline(args.baseline, Path(folder))
+        for name in names:
+            for count in ["1"] if name == "reference" else threads:
+                columns[f"{name} t={count}"] = measure_in_process(name, count, args)
+                print(f"measured {name}, threads {count}", flush=True)
+                if name == "numba" and baseline_root is not None:
+                    columns[f"numba@{args.baseline} t={count}"] = measure_in_process("numba", count, args,
+                                                                                    baseline_root)
+                    print(f"measured numba@{args.baseline}, threads {count}", flush=True)
+    floor = floor_rate(args)
+    print_table(columns, floor)
+
+
+def print_table(columns: dict[str, dict[str, float]], floor: float) -> None:
+    """A Markdown table: images/s per column, then today's numba over the baseline, and numba against the floor."""
+    names = list(columns)
+    ratios = [(a, b) for a in names for b in names if a.startswith("numba t=") and b.startswith("numba@")
+              and a.split(" ")[1] == b.split(" ")[1]]
+    header = ["images/s", *names, *(f"{a.split(' ')[1]}: new/old" for a, _ in ratios)]
+    print("\n| " + " | ".join(header) + " |")
+    print("| --- |" + " ---: |" * (len(header) - 1))
+    for workload in WORKLOADS:
+        values = [columns[n][workload] for n in names]
+        cells = [f"{v:.1f}" if v < 100 else f"{v:.0f}" for v in values]
+        cells += [f"{columns[a][workload] / columns[b][workload]:.2f}" for a, b in ratios]
+        print(f"| {workload} | " + " | ".join(cells) + " |")
+    print(f"\none-core floor of memristive training (benchmarks/machine_limit.py): {floor:.0f} images/s")
     for name in names:
-        count = args.reference_images if name == "reference" else args.images
-        results[name] = measure(name, data, count)
-        print(f"measured {name} ({count} images per pass)", flush=True)
-    rows = list(next(iter(results.values())))
-    width = max(len(r) for r in rows)
-    print(f"\n{'images/s':<{width}}  " + "  ".join(f"{n:>12}" for n in names)
-          + "".join(f"  {names[0] + '/' + n:>16}" for n in names[1:]))
-    for row in rows:
-        values = [results[n][row] for n in names]
-        print(f"{row:<{width}}  " + "  ".join(f"{v:12.1f}" for v in values)
-              + "".join(f"  {values[0] / v:16.1f}" for v in values[1:]))
+        if name.startswith("numba"):
+            share = columns[name]["train memristive BL=10 s=0.1B"] / floor
+            print(f"  {name}: {share:.0%} of the one-core floor")
 
 
 if __name__ == "__main__":

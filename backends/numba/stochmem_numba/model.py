@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -12,8 +11,6 @@ from stochmem.network import StepResult, update_gain
 from stochmem_numba import step as kernels
 from stochmem_numpy.kernels import F64
 from stochmem_numpy.model import NumpyModel
-
-T = TypeVar("T")
 
 
 def seed_key(seed: int) -> tuple[np.uint64, np.uint64]:
@@ -34,14 +31,8 @@ def update_crossbar(weights: F64, g_plus: F64 | None, g_minus: F64 | None, input
                     config: NetworkConfig, seed: int, step: int, index: int) -> None:
     """[SPEC 3.7, 3.8, 4.3] One crossbar's update through the compiled kernel training uses, in place; the
     arguments after the crossbar in the order of the contract's ``update_layer``."""
-    kernels.quietly(kernels.crossbar_update, weights, weights if g_plus is None else g_plus,
-                    weights if g_minus is None else g_minus, inputs, deltas, update_rule(config, seed, eta),
-                    np.uint64(step), index)
-
-
-def direct(kernel: Callable[..., T], *args: Any) -> T:
-    """Call ``kernel`` (once it is compiled: see :func:`stochmem_numba.step.quietly`)."""
-    return kernel(*args)
+    kernels.crossbar_update(weights, weights if g_plus is None else g_plus, weights if g_minus is None else g_minus,
+                            inputs, deltas, update_rule(config, seed, eta), np.uint64(step), index)
 
 
 class NumbaModel(NumpyModel):
@@ -53,24 +44,33 @@ class NumbaModel(NumpyModel):
         self.kind = kernels.KIND_CODES[config.kind]
         self.sizes = np.array(config.sizes, dtype=np.int64)
         self.key = seed_key(seed)
-        self.train_kernel = self.predict_kernel = kernels.quietly  # until each has been called (and compiled) once
+        self.rule: kernels.UpdateRule | None = None
+
+    def rule_for(self, eta: float) -> kernels.UpdateRule:
+        """The update rule of learning rate ``eta`` (kept between steps: eta changes once an epoch)."""
+        if self.rule is None or self.rule.eta != eta:
+            self.rule = update_rule(self.config, self.seed, eta)
+        return self.rule
 
     def train_step(self, image: Sequence[float], label: int, step: int, eta: float) -> StepResult:
         """[SPEC 3.5]"""
-        memristive = self.config.kind == "memristive"
-        weights = tuple(self.weights)
-        loss, prediction = self.train_kernel(
-            kernels.train_step, weights, tuple(self.g_plus) if memristive else weights,
-            tuple(self.g_minus) if memristive else weights, self.sizes, np.asarray(image, dtype=np.float64), label,
-            step, update_rule(self.config, self.seed, eta))
-        self.train_kernel = direct
+        weights, pixels = tuple(self.weights), np.asarray(image, dtype=np.float64)
+        rule = self.rule_for(eta)
+        if self.kind == kernels.KIND_FLOAT:
+            loss, prediction = kernels.train_step_float(weights, self.sizes, pixels, label, step, rule)
+        elif self.kind == kernels.KIND_STOCHASTIC:
+            loss, prediction = kernels.train_step_stochastic(weights, self.sizes, pixels, label, step, rule)
+        else:
+            loss, prediction = kernels.train_step_memristive(weights, tuple(self.g_plus), tuple(self.g_minus),
+                                                             self.sizes, pixels, label, step, rule)
+            if kernels.reset_due(rule, step):
+                kernels.reset_all(self.weights, self.g_plus, self.g_minus, step, rule)
         return StepResult(loss, prediction)
 
     def predict(self, image: Sequence[float], image_index: int, repeat: int = 0,
                 bit_length: int | None = None) -> int:
         """[SPEC 3.9]"""
-        prediction = self.predict_kernel(kernels.predict, self.kind != kernels.KIND_FLOAT, tuple(self.weights),
-                                         self.sizes, np.asarray(image, dtype=np.float64), image_index, repeat,
-                                         bit_length or self.config.bit_length, *self.key)
-        self.predict_kernel = direct
+        prediction = kernels.predict(self.kind != kernels.KIND_FLOAT, tuple(self.weights), self.sizes,
+                                     np.asarray(image, dtype=np.float64), image_index, repeat,
+                                     bit_length or self.config.bit_length, *self.key)
         return int(prediction)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numba import types
+from numba.extending import intrinsic
 
 from stochmem.philox import PHILOX_M0, PHILOX_M1, PHILOX_W0, PHILOX_W1
 from stochmem_numba.jit import njit
@@ -38,25 +40,19 @@ def philox(c0: np.uint64, c1: np.uint64, c2: np.uint64, c3: np.uint64, k0: np.ui
     return c0, c1, c2, c3
 
 
-@njit(inline="always")
-def word(k0: np.uint64, k1: np.uint64, step: np.uint64, c2: np.uint64, site: np.uint64, index: np.int64
-         ) -> np.uint64:
-    """[SPEC 2.2] Word ``index`` of the draw (key, step, layer | aux << 8, site)."""
-    b = philox(np.uint64(index >> 2), step, c2, site, k0, k1)
-    lane = index & 3
-    if lane == 0:
-        return b[0]
-    if lane == 1:
-        return b[1]
-    if lane == 2:
-        return b[2]
-    return b[3]
+@intrinsic
+def population_count(typingctx, value):  # type: ignore[no-untyped-def]
+    """LLVM's ``ctpop`` of a uint64: one POPCNT instruction (VPOPCNTQ in a vectorised loop where the CPU has it)."""
+    if not isinstance(value, types.Integer) or value.bitwidth != 64:
+        return None
+
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        return builder.ctpop(args[0])
+
+    return types.uint64(types.uint64), codegen
 
 
 @njit(inline="always")
 def popcount64(x: np.uint64) -> np.int64:
-    """Bits set in a 64-bit word (SWAR)."""
-    x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))
-    x = (x & np.uint64(0x3333333333333333)) + ((x >> np.uint64(2)) & np.uint64(0x3333333333333333))
-    x = (x + (x >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
-    return np.int64((x * np.uint64(0x0101010101010101)) >> np.uint64(56))
+    """Bits set in a 64-bit word."""
+    return np.int64(population_count(x))

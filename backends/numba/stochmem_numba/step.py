@@ -1,15 +1,23 @@
 # mypy: disable-error-code="assignment"
-"""A whole training step (and a whole inference) in one compiled call ([SPEC 3.3-3.9, 4.5]).
+"""A whole training step (and a whole inference) in one compiled call ([SPEC 3.3-3.9]); the reset ([SPEC 4.5]) in a
+call of its own.
 
 At batch size 1 the work of a step is small, so calling a kernel per layer and per pass from Python cost more
 than the kernels (a profile of the per-layer version: ~230 us of ~380 us per stochastic step outside the kernels).
-Here the forward pass, the backward pass, every crossbar's update and the periodic reset run in one call; the
-per-crossbar kernels of :mod:`stochmem_numba.kernels` do the work, exactly as before.
+Here the forward pass, the backward pass and every crossbar's update run in one serial call; the per-crossbar
+kernels of :mod:`stochmem_numba.kernels` and the streams of :mod:`stochmem_numba.streams` do the work.
 
-Every function that calls a parallel kernel is itself ``parallel=True``: a cached serial caller of a parallel
-function crashes when loaded from the cache (numba issues #4807, #8578). These callers have no parallel loop of
-their own (their array work is written as loops: an array expression would become a parallel region, whose launch
-costs more than the work), so numba's warning that nothing was parallelised is silenced here, for them alone.
+Compile time shapes this module as much as run time does (a cold first step is mostly compilation):
+
+- each kind has its own entry point (``train_step_float``, ``..._stochastic``, ``..._memristive``), so a run
+  compiles its own kind's update and not the others';
+- the functions that only orchestrate are ``inline="always"``: numba links every callee's machine code into its
+  caller and optimises and generates code for the whole again, so each level of calls between an entry point and
+  the kernels repeated that work for everything below it.
+
+The periodic reset is :func:`reset_all`, which the model calls after the step every ``reset_every`` images: its
+kernel is the one parallel kernel (a millisecond of work), and a cached serial function may not call a parallel one
+(it crashes when loaded from the cache: numba issues #4807, #8578).
 
 Layers are passed as tuples of 2-D arrays (``weights[l]`` of shape (n_out, n_in + 1)); activations and errors
 live in flat buffers, layer l's at ``offsets[l]``. ``kind`` is one of the ``KIND_*`` codes.
@@ -18,36 +26,22 @@ live in flat buffers, layer l's at ``offsets[l]``. ``kind`` is one of the ``KIND
 from __future__ import annotations
 
 import math
-import warnings
-from collections.abc import Callable
-from typing import Any, NamedTuple, TypeVar
+from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
-from numba.core.errors import NumbaPerformanceWarning
 
 from stochmem.rng import Site
 from stochmem_numba.jit import njit
 from stochmem_numba.kernels import (
     matvec,
     reset,
-    stream_counts,
-    stream_packed,
     transposed_matvec,
     update_float,
     update_memristive,
     update_stochastic,
 )
-
-T = TypeVar("T")
-NOTHING_PARALLELISED = "(?s).*The keyword argument 'parallel=True' was specified but no transformation"
-
-
-def quietly(kernel: Callable[..., T], *args: Any) -> T:
-    """Call ``kernel``, without numba's warning that nothing in it was parallelised (true here, on purpose) if the
-    call compiles it. A module-level filter is not enough: imported inside a test, it ends with that test."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=NumbaPerformanceWarning, message=NOTHING_PARALLELISED)
-        return kernel(*args)
+from stochmem_numba.streams import gather_rows, stream_counts, stream_packed
 
 KIND_FLOAT, KIND_STOCHASTIC, KIND_MEMRISTIVE = 0, 1, 2
 KIND_CODES = {"float": KIND_FLOAT, "stochastic": KIND_STOCHASTIC, "memristive": KIND_MEMRISTIVE}
@@ -77,15 +71,14 @@ class UpdateRule(NamedTuple):
     k1: np.uint64
 
 
-@njit()
+@njit(inline="always")
 def copy_into(source: np.ndarray, target: np.ndarray) -> None:
-    """target[k] = source[k]. A loop, not slice assignment: in a ``parallel=True`` function every array expression
-    becomes a parallel region, whose launch costs more than these copies."""
+    """target[k] = source[k]."""
     for k in range(source.size):
         target[k] = source[k]
 
 
-@njit()
+@njit(inline="always")
 def offsets_of(counts: np.ndarray) -> np.ndarray:
     """offsets[l] = counts[0] + ... + counts[l - 1]."""
     out = np.zeros(counts.size + 1, dtype=np.int64)
@@ -94,7 +87,7 @@ def offsets_of(counts: np.ndarray) -> np.ndarray:
     return out
 
 
-@njit()
+@njit(inline="always")
 def first_maximum(values: np.ndarray) -> int:
     """The index of the first largest value (NumPy's argmax; the reference's max over classes)."""
     best = 0
@@ -104,7 +97,7 @@ def first_maximum(values: np.ndarray) -> int:
     return best
 
 
-@njit()
+@njit(inline="always")
 def sigmoid_into(z: np.ndarray, out: np.ndarray) -> None:
     """[SPEC 3.2] The reference's overflow-free sigmoid, branch for branch."""
     for k in range(z.size):
@@ -112,11 +105,11 @@ def sigmoid_into(z: np.ndarray, out: np.ndarray) -> None:
         out[k] = 1.0 / (1.0 + e) if z[k] >= 0.0 else e / (1.0 + e)
 
 
-@njit()
+@njit(inline="always")
 def softmax_into(z: np.ndarray, out: np.ndarray) -> None:
     """[SPEC 3.2] exp(z - max z) over their sum (compensated, as close to the reference's fsum as rounding
     allows)."""
-    top = z.max()
+    top = z[first_maximum(z)]
     total, compensation = 0.0, 0.0
     for k in range(z.size):
         out[k] = math.exp(z[k] - top)
@@ -128,7 +121,7 @@ def softmax_into(z: np.ndarray, out: np.ndarray) -> None:
         out[k] = out[k] / total
 
 
-@njit()
+@njit(inline="always")
 def decoded_into(values: np.ndarray, bit_length: int, k0: np.uint64, k1: np.uint64, step: np.uint64,
                  c2: np.uint64, site: np.uint64, out: np.ndarray) -> None:
     """[SPEC 1.1] out[i] = popcount / BL of the stream of values[i]."""
@@ -138,7 +131,7 @@ def decoded_into(values: np.ndarray, bit_length: int, k0: np.uint64, k1: np.uint
         out[i] = counts[i] / bit_length
 
 
-@njit(parallel=True)
+@njit(inline="always")
 def forward(weights: tuple[np.ndarray, ...], sizes: np.ndarray, offsets: np.ndarray, image: np.ndarray,
             acts: np.ndarray, streamed: bool, bit_length: int, k0: np.uint64, k1: np.uint64, step: np.uint64,
             aux: int, site: np.uint64) -> np.ndarray:
@@ -169,7 +162,7 @@ def forward(weights: tuple[np.ndarray, ...], sizes: np.ndarray, offsets: np.ndar
     return logits
 
 
-@njit(parallel=True)
+@njit(inline="always")
 def backward(weights: tuple[np.ndarray, ...], sizes: np.ndarray, act_offsets: np.ndarray, offsets: np.ndarray,
              acts: np.ndarray, label: int, errors: np.ndarray, streamed: bool, bit_length: int, k0: np.uint64,
              k1: np.uint64, step: np.uint64) -> None:
@@ -198,72 +191,154 @@ def backward(weights: tuple[np.ndarray, ...], sizes: np.ndarray, act_offsets: np
             out[i] = summed[i] * below[i] * (1.0 - below[i])
 
 
-@njit(parallel=True)
-def crossbar_update(weights: np.ndarray, g_plus: np.ndarray, g_minus: np.ndarray, inputs: np.ndarray,
-                    deltas: np.ndarray, rule: UpdateRule, step: np.uint64, layer: int) -> None:
-    """[SPEC 3.7, 3.8, 4.3] One crossbar's update in place (``inputs`` end with the bias 1); the twin of
-    :func:`stochmem.network.update_layer`. ``g_plus``/``g_minus`` are read only by the memristive kind."""
-    kind, eta, gain, dw_min, bit_length = rule.kind, rule.eta, rule.gain, rule.dw_min, rule.bit_length
-    k0, k1 = rule.k0, rule.k1
-    if kind == KIND_FLOAT:
-        scaled = np.empty(deltas.size)
-        for j in range(deltas.size):
-            scaled[j] = eta * deltas[j]
-        update_float(weights, scaled, inputs)
-        return
-    n_words = (bit_length + 63) // 64
+@njit(inline="always")
+def update_streams(inputs: np.ndarray, deltas: np.ndarray, rule: UpdateRule, step: np.uint64, layer: int
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """[SPEC 3.8] The update's packed row streams (live rows only, gathered), live rows, packed column streams and
+    live columns: rows carry min(1, C x_i), columns min(1, C |delta_j|)."""
+    n_words = (rule.bit_length + 63) // 64
     probabilities = np.empty(inputs.size)
     for i in range(inputs.size):
-        probabilities[i] = min(1.0, gain * inputs[i])
+        probabilities[i] = min(1.0, rule.gain * inputs[i])
     rows = np.empty((inputs.size, n_words), dtype=np.uint64)
-    live_rows = stream_packed(probabilities, bit_length, k0, k1, step, np.uint64(layer), UPDATE_ROW, rows)
+    live_rows = stream_packed(probabilities, rule.bit_length, rule.k0, rule.k1, step, np.uint64(layer), UPDATE_ROW,
+                              rows)
     probabilities = np.empty(deltas.size)
     for j in range(deltas.size):
-        probabilities[j] = min(1.0, gain * abs(deltas[j]))
+        probabilities[j] = min(1.0, rule.gain * abs(deltas[j]))
     columns = np.empty((deltas.size, n_words), dtype=np.uint64)
-    live_columns = stream_packed(probabilities, bit_length, k0, k1, step, np.uint64(layer), UPDATE_COLUMN, columns)
-    if kind == KIND_STOCHASTIC:
-        step_sizes = np.empty(deltas.size)
-        for j in range(deltas.size):
-            step_sizes[j] = (1.0 if deltas[j] >= 0.0 else -1.0) * dw_min
-        update_stochastic(weights, rows, live_rows, columns, live_columns, step_sizes)
+    live_columns = stream_packed(probabilities, rule.bit_length, rule.k0, rule.k1, step, np.uint64(layer),
+                                 UPDATE_COLUMN, columns)
+    return gather_rows(rows, live_rows), live_rows, columns, live_columns
+
+
+@njit(inline="always")
+def float_update(weights: np.ndarray, inputs: np.ndarray, deltas: np.ndarray, rule: UpdateRule) -> None:
+    """[SPEC 3.7] One float crossbar's update in place (``inputs`` end with the bias 1)."""
+    scaled = np.empty(deltas.size)
+    for j in range(deltas.size):
+        scaled[j] = rule.eta * deltas[j]
+    update_float(weights, scaled, inputs)
+
+
+@njit(inline="always")
+def stochastic_update(weights: np.ndarray, inputs: np.ndarray, deltas: np.ndarray, rule: UpdateRule,
+                      step: np.uint64, layer: int) -> None:
+    """[SPEC 3.8] One stochastic crossbar's update in place: steps of dw_min per coincidence."""
+    rows, live_rows, columns, live_columns = update_streams(inputs, deltas, rule, step, layer)
+    step_sizes = np.empty(deltas.size)
+    for j in range(deltas.size):
+        step_sizes[j] = (1.0 if deltas[j] >= 0.0 else -1.0) * rule.dw_min
+    update_stochastic(weights, rows, live_rows, columns, live_columns, step_sizes)
+
+
+@njit(inline="always")
+def memristive_update(weights: np.ndarray, g_plus: np.ndarray, g_minus: np.ndarray, inputs: np.ndarray,
+                      deltas: np.ndarray, rule: UpdateRule, step: np.uint64, layer: int) -> None:
+    """[SPEC 3.8, 4.3] One memristive crossbar's update in place: coincidences program the device pairs."""
+    rows, live_rows, columns, live_columns = update_streams(inputs, deltas, rule, step, layer)
+    falling = np.empty(deltas.size, dtype=np.bool_)
+    for j in range(deltas.size):
+        falling[j] = deltas[j] > 0.0
+    update_memristive(weights, g_plus, g_minus, rows, live_rows, columns, live_columns, falling, rule.sigma,
+                      rule.pulse_mode, rule.bit_length, rule.top, rule.dw_min, rule.k0, rule.k1, step,
+                      np.uint64(layer))
+
+
+def crossbar_update(weights: np.ndarray, g_plus: np.ndarray, g_minus: np.ndarray, inputs: np.ndarray,
+                    deltas: np.ndarray, rule: UpdateRule, step: np.uint64, layer: int) -> None:
+    """[SPEC 3.7, 3.8, 4.3] One crossbar's update in place (``inputs`` end with the bias 1) by the kernel of the
+    rule's kind; the twin of :func:`stochmem.network.update_layer`. ``g_plus``/``g_minus`` are read only by the
+    memristive kind."""
+    if rule.kind == KIND_FLOAT:
+        float_update(weights, inputs, deltas, rule)
+    elif rule.kind == KIND_STOCHASTIC:
+        stochastic_update(weights, inputs, deltas, rule, step, layer)
     else:
-        falling = np.empty(deltas.size, dtype=np.bool_)
-        for j in range(deltas.size):
-            falling[j] = deltas[j] > 0.0
-        update_memristive(weights, g_plus, g_minus, rows, live_rows, columns, live_columns, falling, rule.sigma,
-                          rule.pulse_mode, bit_length, rule.top, dw_min, k0, k1, step, np.uint64(layer))
+        memristive_update(weights, g_plus, g_minus, inputs, deltas, rule, step, layer)
 
 
-@njit(parallel=True)
-def train_step(weights: tuple[np.ndarray, ...], g_plus: tuple[np.ndarray, ...], g_minus: tuple[np.ndarray, ...],
-               sizes: np.ndarray, image: np.ndarray, label: int, step: int, rule: UpdateRule) -> tuple[float, int]:
-    """[SPEC 3.5] Forward, backward, every crossbar's update, then the periodic reset ([SPEC 4.5]); returns the
-    loss and the predicted class of the forward pass. The twin of :meth:`stochmem.network.Network.train_step`."""
-    kind, bit_length, k0, k1 = rule.kind, rule.bit_length, rule.k0, rule.k1
-    streamed = kind != KIND_FLOAT
-    counter = np.uint64(step)
+@njit(inline="always")
+def passes(weights: tuple[np.ndarray, ...], sizes: np.ndarray, image: np.ndarray, label: int, step: np.uint64,
+           rule: UpdateRule) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float, int]:
+    """[SPEC 3.3-3.6] The forward and backward passes of a training step: returns the activations, the errors at
+    the crossbars' outputs, their offsets, and the loss and predicted class of the forward pass."""
+    streamed = rule.kind != KIND_FLOAT
     act_offsets, offsets = offsets_of(sizes), offsets_of(sizes[1:])
     acts = np.empty(act_offsets[-1])
     errors = np.empty(offsets[-1])
-    logits = forward(weights, sizes, act_offsets, image, acts, streamed, bit_length, k0, k1, counter, 0,
+    logits = forward(weights, sizes, act_offsets, image, acts, streamed, rule.bit_length, rule.k0, rule.k1, step, 0,
                      FORWARD_STREAM)
-    backward(weights, sizes, act_offsets, offsets, acts, label, errors, streamed, bit_length, k0, k1, counter)
-    for layer in range(sizes.size - 1):
-        inputs = np.empty(sizes[layer] + 1)
-        copy_into(acts[act_offsets[layer] : act_offsets[layer + 1]], inputs)
-        inputs[-1] = 1.0
-        crossbar_update(weights[layer], g_plus[layer], g_minus[layer], inputs,
-                        errors[offsets[layer] : offsets[layer + 1]], rule, counter, layer)
-    if kind == KIND_MEMRISTIVE and (step + 1) % rule.reset_every == 0:
-        for layer in range(sizes.size - 1):
-            reset(weights[layer], g_plus[layer], g_minus[layer], rule.sigma, rule.top, rule.dw_min, k0, k1, counter,
-                  np.uint64(layer))
+    backward(weights, sizes, act_offsets, offsets, acts, label, errors, streamed, rule.bit_length, rule.k0, rule.k1,
+             step)
     probability = acts[act_offsets[sizes.size - 1] + label]
-    return -math.log(max(probability, 1e-300)), first_maximum(logits)
+    return acts, errors, act_offsets, offsets, -math.log(max(probability, 1e-300)), first_maximum(logits)
 
 
-@njit(parallel=True)
+@njit(inline="always")
+def layer_inputs(acts: np.ndarray, act_offsets: np.ndarray, layer: int) -> np.ndarray:
+    """Crossbar ``layer``'s input activations followed by the bias 1."""
+    below = acts[act_offsets[layer] : act_offsets[layer + 1]]
+    inputs = np.empty(below.size + 1)
+    copy_into(below, inputs[: below.size])
+    inputs[below.size] = 1.0
+    return inputs
+
+
+# One compiled step per kind, so that a run compiles only its own kind's update ([SPEC 3.5]; with reset_all when
+# due, each is the twin of stochmem.network.Network.train_step). Each returns the loss and the predicted class.
+
+@njit()
+def train_step_float(weights: tuple[np.ndarray, ...], sizes: np.ndarray, image: np.ndarray, label: int, step: int,
+                     rule: UpdateRule) -> tuple[float, int]:
+    """[SPEC 3.5, 3.7] A float network's training step."""
+    acts, errors, act_offsets, offsets, loss, prediction = passes(weights, sizes, image, label, np.uint64(step), rule)
+    for layer in range(sizes.size - 1):
+        float_update(weights[layer], layer_inputs(acts, act_offsets, layer),
+                     errors[offsets[layer] : offsets[layer + 1]], rule)
+    return loss, prediction
+
+
+@njit()
+def train_step_stochastic(weights: tuple[np.ndarray, ...], sizes: np.ndarray, image: np.ndarray, label: int,
+                          step: int, rule: UpdateRule) -> tuple[float, int]:
+    """[SPEC 3.5, 3.8] A stochastic network's training step."""
+    counter = np.uint64(step)
+    acts, errors, act_offsets, offsets, loss, prediction = passes(weights, sizes, image, label, counter, rule)
+    for layer in range(sizes.size - 1):
+        stochastic_update(weights[layer], layer_inputs(acts, act_offsets, layer),
+                          errors[offsets[layer] : offsets[layer + 1]], rule, counter, layer)
+    return loss, prediction
+
+
+@njit()
+def train_step_memristive(weights: tuple[np.ndarray, ...], g_plus: tuple[np.ndarray, ...],
+                          g_minus: tuple[np.ndarray, ...], sizes: np.ndarray, image: np.ndarray, label: int,
+                          step: int, rule: UpdateRule) -> tuple[float, int]:
+    """[SPEC 3.5, 3.8, 4.3] A memristive network's training step (without the periodic reset: :func:`reset_all`)."""
+    counter = np.uint64(step)
+    acts, errors, act_offsets, offsets, loss, prediction = passes(weights, sizes, image, label, counter, rule)
+    for layer in range(sizes.size - 1):
+        memristive_update(weights[layer], g_plus[layer], g_minus[layer], layer_inputs(acts, act_offsets, layer),
+                          errors[offsets[layer] : offsets[layer + 1]], rule, counter, layer)
+    return loss, prediction
+
+
+def reset_due(rule: UpdateRule, step: int) -> bool:
+    """[SPEC 4.5] Whether the devices are reset after training step ``step`` (every ``reset_every`` images)."""
+    return rule.kind == KIND_MEMRISTIVE and (step + 1) % rule.reset_every == 0
+
+
+def reset_all(weights: Sequence[np.ndarray], g_plus: Sequence[np.ndarray], g_minus: Sequence[np.ndarray], step: int,
+              rule: UpdateRule) -> None:
+    """[SPEC 4.5] Reset every crossbar's device pairs after training step ``step`` (each crossbar's rows spread
+    over the threads by :func:`stochmem_numba.kernels.reset`)."""
+    for layer, crossbar in enumerate(weights):
+        reset(crossbar, g_plus[layer], g_minus[layer], rule.sigma, rule.top, rule.dw_min, rule.k0, rule.k1,
+              np.uint64(step), np.uint64(layer))
+
+
+@njit()
 def predict(streamed: bool, weights: tuple[np.ndarray, ...], sizes: np.ndarray, image: np.ndarray,
             image_index: int, repeat: int, bit_length: int, k0: np.uint64, k1: np.uint64) -> int:
     """[SPEC 3.9] The predicted class of test image ``image_index`` in evaluation repeat ``repeat``."""
