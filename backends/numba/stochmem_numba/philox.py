@@ -1,3 +1,5 @@
+# mypy: disable-error-code="attr-defined,call-arg"
+# (numba's intrinsic decorator and types are untyped for mypy; the compiled signatures are what matter)
 """Philox4x32-10 [SPEC 2.1] and popcount as numba scalar functions, inlined into the kernels (the normals of
 [SPEC 2.5] are in :mod:`stochmem_numba.normals`).
 

@@ -1,10 +1,10 @@
 """How many threads the compiled kernels use, and how idle threads wait.
 
-At batch size 1 a training step is a few hundred microseconds split into parallel regions of tens of
-microseconds, so a thread pool helps little (``benchmarks/threads.py``: 7-13 % from a second core on an idle
-machine) and can hurt a lot: threads that spin between regions steal the core another process needs, and a region
-then waits for a thread that is not running (a 5,000-image run took 4.2 s on one thread, 31-182 s on two beside
-other work). Hence:
+At batch size 1 the kernels of a training step take microseconds each, so they run on one thread; only the
+periodic reset (:func:`stochmem_numba.kernels.reset`, a millisecond of work) spreads over the pool. A pool can hurt
+a lot: threads that spin between regions steal the core another process needs, and a region then waits for a
+thread that is not running (a 5,000-image run of an earlier, more parallel version took 4.2 s on one thread, 31-182
+s on two beside other work). Hence:
 
 - the default count is this process's share of the CPUs it may run on: their number divided by the number of
   worker processes started together (``$STOCHMEM_WORKERS``, set by ``stochmem reproduce``), at least one;
