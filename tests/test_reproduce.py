@@ -30,7 +30,8 @@ def test_each_experiment_runs_end_to_end_in_reduced_form(name, tmp_path, reprodu
     paper += [data["paper_drop"] for row in result["runs"] for data in row.get("noisy", {}).values()]
     assert any(value is not None for value in paper)  # the paper's numbers sit beside ours
     table = (tmp_path / name / "summary.md").read_text()
-    assert "| run | paper (%) | ours, max (%)" in table and f"![{name}]({name}.png)" in table
+    assert "| setting | seeds | paper (%) | ours, best epoch (%) | ours, final (%)" in table
+    assert f"![{name}]({name}.png)" in table
     assert (tmp_path / name / f"{name}.png").stat().st_size > 0 and (tmp_path / name / f"{name}.svg").exists()
     if name == "fig5":
         memristive = next(row for row in result["runs"] if row["label"] == "memristive")

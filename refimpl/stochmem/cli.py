@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shlex
@@ -14,6 +15,7 @@ from typing import Any
 
 from stochmem import __version__, parameters
 from stochmem.backend_api import THREADS_ENV, BackendError
+from stochmem.cluster import SCHEDULER_ENV
 from stochmem.config import ConfigError
 from stochmem.data import DATA_DIR_ENV, DataError, load_split, resolve_data_dir, verify_dir
 from stochmem.parameters import BY_NAME, PARAMETERS, Parameter
@@ -88,10 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog="stochmem",
         description="Stochastic deep learning on memristive crossbars: the reference implementation of "
                     "Babu & Rajendran, 'Stochastic Deep Learning in Memristive Networks'.",
-        epilog="Exit codes: 0 success; 1 the conformance suite found a deviation (conform); 2 bad input, a missing "
-               "or corrupt file, or a run directory in use, said in one line (stochmem: error: ...); 3 a worker "
-               "process of reproduce died (rerun: finished runs are kept, the others resume); 130 interrupted (the "
-               "line says how to resume).",
+        epilog="Exit codes: 0 success; 1 the conformance suite found a deviation (conform), or runs of reproduce "
+               "failed (each named in one line; the others finished); 2 bad input, a missing or corrupt file, or a "
+               "run directory in use, said in one line (stochmem: error: ...); 3 reproduce could not reach or start "
+               "its Dask cluster; 130 interrupted (the line says how to resume).",
     )
     parser.add_argument("--version", action="version", version=f"stochmem {__version__}")
     parser.add_argument("--debug", action="store_true", default=bool(os.environ.get(DEBUG_ENV)),
@@ -142,15 +144,28 @@ def build_parser() -> argparse.ArgumentParser:
     add_threads(evaluate)
     reproduce = commands.add_parser(
         "reproduce", help="run the paper's experiments (fig3, fig4, fig5) and compare with the paper",
-        description="Run a named experiment config (shipped in stochmem/experiments) or your own TOML file: every run "
-                    "trains in its own run directory under --out (an interrupted reproduction resumes), then a "
-                    "summary table (paper vs ours) and the figure are written.",
+        description="Run a named experiment config (shipped in stochmem/experiments) or your own TOML file on a Dask "
+                    "cluster (a local one by default): every run trains in its own run directory under --out (an "
+                    "interrupted reproduction resumes; a worker that dies costs only its run's progress since the "
+                    "last checkpoint), then a summary table (paper vs ours, seeds as mean and 95 %% confidence "
+                    "interval) and the figure are written.",
         formatter_class=HelpFormatter)
     reproduce.add_argument("experiments", nargs="+", help="fig3, fig4, fig5, all, or paths to TOML files")
     reproduce.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                           help="override a default of every run, e.g. --set device.levels=64 --set epochs=5")
+                           help="override a default of every run, e.g. --set device.levels=64 --set epochs=5; "
+                                "--set seeds=1,2,3 runs every setting with each seed")
+    reproduce.add_argument("--sweep", dest="sweeps", action="append", default=[], metavar="KEY=V1,V2,...",
+                           help="cross every run with these values (a cartesian product over all --sweep options), "
+                                "e.g. --sweep device.sigma=0,0.1,0.2 --sweep seed=1,2,3")
     reproduce.add_argument("--workers", type=int, default=1,
-                           help="runs trained in parallel processes (each gets its share of the CPUs' threads)")
+                           help="worker processes of the local Dask cluster (each gets its share of the CPUs' "
+                                "threads)")
+    reproduce.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                           help="run on the existing Dask cluster at ADDRESS (e.g. tcp://10.0.0.5:8786) instead of "
+                                f"a local one (or set ${SCHEDULER_ENV}); --out and the data must be on a folder "
+                                "its workers share")
+    reproduce.add_argument("--dry-run", action="store_true",
+                           help="list the runs, their folders and where they would run, and stop")
     add_threads(reproduce)
     reproduce.add_argument("--out", default="runs", help="folder for run directories and summaries")
     add_data_dir(reproduce, "MNIST folder")
@@ -258,22 +273,44 @@ def command_evaluate(args: argparse.Namespace) -> int:
 def command_reproduce(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from stochmem.reproduce import BUILTIN, WorkerDied, load_experiment, run_experiment
+    from stochmem.cluster import connect, describe, scheduler_address
+    from stochmem.reproduce import BUILTIN, RunsFailed, dry_run, load_experiment, preflight, run_experiment
 
+    if args.workers < 1:
+        raise ConfigError(f"--workers = {args.workers} is invalid: expected an integer >= 1")
     names = [name for entry in args.experiments for name in (BUILTIN if entry == "all" else (entry,))]
-    experiments = [load_experiment(name, args.overrides) for name in names]  # validate all before running any
+    experiments = [load_experiment(name, args.overrides, args.sweeps) for name in names]  # all valid before any runs
+    scheduler = scheduler_address(args.scheduler)
+    say = (lambda _text: None) if args.quiet else print
+    if args.dry_run:
+        for experiment in experiments:
+            dry_run(experiment, Path(args.out), describe(scheduler, args.workers), say=print)
+        return 0
     for experiment in experiments:
+        preflight(experiment, Path(args.out))
+    failed = []
+    with contextlib.ExitStack() as stack:
         try:
-            run_experiment(experiment, Path(args.out), args.data_dir, args.workers,
-                           say=(lambda _text: None) if args.quiet else print)
-        except WorkerDied as error:
+            executor = stack.enter_context(connect(scheduler, args.workers))
+        except OSError as error:
             if args.debug:
                 raise
-            print(f"stochmem: error: {error}", file=sys.stderr)
+            print(f"stochmem: error: cannot start or reach {describe(scheduler, args.workers)}: "
+                  f"{' '.join(str(error).split())}", file=sys.stderr)
             return 3
-        if args.quiet:
-            print(Path(args.out) / experiment.name / "summary.md")
-    return 0
+        if executor.dashboard:
+            say(f"Dask dashboard: {executor.dashboard}")
+        for experiment in experiments:
+            try:
+                run_experiment(experiment, Path(args.out), args.data_dir, executor, say=say,
+                               live=not args.quiet and sys.stdout.isatty())
+            except RunsFailed as error:
+                failed.append(str(error))
+            if args.quiet:
+                print(Path(args.out) / experiment.name / "summary.md")
+    for line in failed:
+        print(f"stochmem: error: runs failed: {line}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def command_backends() -> int:

@@ -1,51 +1,69 @@
-"""Reproduce the paper's figures: named, versioned experiment configs run as independent runs, in parallel.
+"""Reproduce the paper's figures: named, versioned experiment configs run as independent runs on a Dask cluster.
 
 An experiment (``stochmem/experiments/<name>.toml``, or a user's file) lists runs that share ``[defaults]``;
-``--set KEY=VALUE`` overrides a default for every run (the sweep's own variable stays per run). Each run is a
-:class:`~stochmem.runs.RunSpec` trained in its own run directory, so an interrupted reproduction resumes where
-it stopped, and the result of a run does not depend on how many worker processes ran the sweep.
+``--set KEY=VALUE`` overrides a default for every run (the sweep's own variable stays per run); a ``[sweep]``
+table, ``--sweep KEY=V1,V2`` and ``seeds`` cross every run with the product of the swept values
+(:mod:`stochmem.sweeps`). Each run is a :class:`~stochmem.runs.RunSpec` trained in its own run directory, one Dask
+task each (:mod:`stochmem.cluster`), so an interrupted reproduction resumes where it stopped, a worker that dies
+costs only its run's progress since the last checkpoint, and the result of a run does not depend on where, or
+beside how many others, it ran. The summary (:mod:`stochmem.summary`) reports every setting's seeds as a mean with
+its confidence interval.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import threading
 import tomllib
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from functools import partial
 from importlib import resources
-from multiprocessing import get_context
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
+
+from distributed import as_completed
 
 from stochmem import rundir
 from stochmem.backend_api import WORKERS_ENV
+from stochmem.cluster import Executor, report, subscribe, unsubscribe
 from stochmem.config import ConfigError
 from stochmem.parameters import ALIASES, BY_NAME, parse_sizes, reject_unknown
+from stochmem.progress import RunBoard
 from stochmem.runs import (
     RunSpec,
+    check_resumable,
     evaluate_checkpoint,
     execute,
     prepare_resume,
-    quiet,
     read_spec,
     recorded_data_dir,
 )
 from stochmem.schema import check_experiment
+from stochmem.summary import summarise, write_summary
+from stochmem.sweeps import (
+    SEEDS_KEY,
+    Axis,
+    Point,
+    axes_from_options,
+    axes_from_table,
+    axis_values,
+    check_not_set_per_run,
+    combine,
+    parse_value,
+    points,
+)
 from stochmem.training import EpochResult
 
 BUILTIN = ("fig3", "fig4", "fig5")
-TOP_KEYS = {"name", "version", "title", "defaults", "runs", "evaluation"}
+TOP_KEYS = {"name", "version", "title", "defaults", "runs", "evaluation", "sweep"}
 RUN_EXTRAS = {"label", "paper", "read_bl", "paper_drop"}
 
 @dataclass(frozen=True)
 class Run:
     label: str
     spec: RunSpec
+    setting: str = ""  #: the label without the seed: runs that differ in the seed alone share it (default: label)
     paper: float | None = None  #: the paper's reported test accuracy (%), where it gives one
     read_bl: tuple[int, ...] = ()  #: stream lengths for the noisy-input evaluation (0: the float network)
     paper_drop: tuple[float, ...] = ()  #: the paper's accuracy drop at the largest noise, per read_bl
@@ -61,11 +79,7 @@ class Experiment:
     repeats: int = 1
 
 
-def _parse_value(text: str) -> Any:
-    try:
-        return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
-        return text  # a bare word: a string
+MAX_RUNS = 10_000
 
 
 def _normalise(key: str, value: Any, source: str) -> tuple[str, Any]:
@@ -78,8 +92,8 @@ def _normalise(key: str, value: Any, source: str) -> tuple[str, Any]:
     return key, value
 
 
-def load_experiment(name_or_path: str, overrides: list[str] | None = None) -> Experiment:
-    """A built-in experiment by name, or a TOML file by path, with ``KEY=VALUE`` overrides; fully validated."""
+def _read_document(name_or_path: str) -> tuple[dict[str, Any], str]:
+    """A built-in experiment's or a TOML file's document, and its name for messages."""
     if name_or_path in BUILTIN:
         source = f"stochmem/experiments/{name_or_path}.toml"
         text = resources.files("stochmem.experiments").joinpath(f"{name_or_path}.toml").read_text()
@@ -94,44 +108,48 @@ def load_experiment(name_or_path: str, overrides: list[str] | None = None) -> Ex
             raise ConfigError(f"{source}: not a TOML experiment file (not UTF-8 text: byte {error.start} cannot be "
                               "decoded); give fig3, fig4, fig5 or a .toml file") from None
     try:
-        document = tomllib.loads(text)
+        return tomllib.loads(text), source
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{source}: not valid TOML: {error}") from error
+
+
+def load_experiment(name_or_path: str, overrides: Sequence[str] = (), sweeps: Sequence[str] = ()) -> Experiment:
+    """A built-in experiment by name, or a TOML file by path, with ``KEY=VALUE`` overrides and ``KEY=V1,V2``
+    sweeps (:mod:`stochmem.sweeps`); its runs expanded and fully validated before anything runs."""
+    document, source = _read_document(name_or_path)
     reject_unknown(document, TOP_KEYS, source)
     check_experiment(document, source)
     defaults = dict(_normalise(key, value, f"{source}: defaults") for key, value in
                     document.get("defaults", {}).items())
+    seeds = defaults.pop(SEEDS_KEY, None)
     evaluation = dict(document.get("evaluation", {}))
-    for override in overrides or []:
+    for override in overrides:
         key, sep, text_value = override.partition("=")
         if not sep:
             raise ConfigError(f"--set {override!r} is invalid: expected KEY=VALUE, e.g. device.levels=64")
-        key, value = key.strip(), _parse_value(text_value.strip())
+        key, value = key.strip(), parse_value(text_value.strip())
         if key.startswith("evaluation."):
             evaluation[key.split(".", 1)[1]] = value
+        elif key == SEEDS_KEY:
+            seeds = text_value.strip()
         else:
             name, value = _normalise(key, value, "--set")
             if name not in BY_NAME:
                 reject_unknown([key], [*BY_NAME, *ALIASES], "--set")
             defaults[name] = value
     check_experiment({"evaluation": evaluation}, f"{source} with --set")  # the overrides' values too
-    runs = []
-    for index, entry in enumerate(document.get("runs", [])):
-        where = f"{source}: runs[{index}]"
-        if "label" not in entry:
-            raise ConfigError(f"{where}: every run needs a label")
-        values = dict(defaults)
-        for key, value in entry.items():
-            if key not in RUN_EXTRAS:
-                name, value = _normalise(key, value, where)
-                values[name] = value
-        try:
-            spec = RunSpec.from_json(values)
-        except ConfigError as error:
-            raise ConfigError(f"{where} ({entry['label']}): {error}") from None
-        drop = entry.get("paper_drop", ())
-        runs.append(Run(entry["label"], spec, entry.get("paper"), tuple(entry.get("read_bl", ())),
-                        tuple(drop) if isinstance(drop, list) else (drop,)))
+    axes = axes_from_table(document.get("sweep", {}), source) + axes_from_options(sweeps)
+    if seeds is not None:
+        axes.append(Axis("seed", axis_values("seed", seeds, f"{source}: seeds")))
+    axes = combine(axes)
+    entries = list(document.get("runs", []))
+    check_not_set_per_run(axes, entries, source)
+    combinations = points(axes)
+    if len(entries) * len(combinations) > MAX_RUNS:
+        raise ConfigError(f"{source}: the sweep expands to {len(entries) * len(combinations):,} runs, more than "
+                          f"{MAX_RUNS:,}; sweep fewer values")
+    runs = [run for index, entry in enumerate(entries) for point in combinations
+            for run in [_expanded_run(entry, point, defaults, f"{source}: runs[{index}]")]]
     if not runs:
         raise ConfigError(f"{source}: no [[runs]]")
     if len({run.label for run in runs}) != len(runs):
@@ -147,6 +165,26 @@ def load_experiment(name_or_path: str, overrides: list[str] | None = None) -> Ex
         raise ConfigError(f"{source}: evaluation.noise_variances must be >= 0, got {list(variances)}")
     return Experiment(experiment_name(document.get("name", Path(source).stem), source), int(document.get("version", 1)),
                       str(document.get("title", "")), tuple(runs), variances, repeats)
+
+
+def _expanded_run(entry: dict[str, Any], point: Point, defaults: dict[str, Any], where: str) -> Run:
+    """The run of one ``[[runs]]`` entry at one point of the sweep."""
+    if "label" not in entry:
+        raise ConfigError(f"{where}: every run needs a label")
+    values = dict(defaults)
+    for key, value in entry.items():
+        if key not in RUN_EXTRAS:
+            name, value = _normalise(key, value, where)
+            values[name] = value
+    values.update(point.values)
+    label = " ".join(filter(None, [entry["label"], point.suffix()]))
+    try:
+        spec = RunSpec.from_json(values)
+    except ConfigError as error:
+        raise ConfigError(f"{where} ({label}): {error}") from None
+    drop = entry.get("paper_drop", ())
+    return Run(label, spec, " ".join(filter(None, [entry["label"], point.setting_suffix()])), entry.get("paper"),
+               tuple(entry.get("read_bl", ())), tuple(drop) if isinstance(drop, list) else (drop,))
 
 
 def slug(label: str) -> str:
@@ -167,35 +205,37 @@ def experiment_name(value: object, source: str) -> str:
     return value
 
 
-class WorkerDied(RuntimeError):
-    """A worker process ended without a result (SIGKILL, the OOM killer, a native crash): exit code 3."""
+class RunsFailed(RuntimeError):
+    """Runs that failed for a reason of their own (each reported once; the others finished): exit code 1."""
 
 
-class Messages(Protocol):
-    """Where a run reports its progress: a queue shared with the parent process, or anything with ``put``."""
+def run_task(task: dict[str, Any]) -> dict[str, Any]:
+    """Train (or resume, or skip if finished) one run, then its noisy-input evaluation: one Dask task.
 
-    def put(self, item: str | None) -> None: ...
-
-    def get(self) -> str | None: ...
-
-
-def _run_task(task: dict[str, Any], messages: Messages | None = None) -> dict[str, Any]:
-    """Train (or resume, or skip if finished) one run, then its noisy-input evaluation; in a worker process.
-
-    Each line the run logs (its start, every epoch, its end) goes to ``messages``, prefixed with its label."""
-    os.environ[WORKERS_ENV] = str(task["workers"])  # a backend's thread pool takes this worker's share of the CPUs
+    Every line the run logs (its start, every epoch, its end) and every finished epoch go to the client as progress
+    events (:func:`stochmem.cluster.report`)."""
+    if task["workers"]:  # a backend's thread pool takes this worker's share of the CPUs
+        os.environ[WORKERS_ENV] = str(task["workers"])
     spec = RunSpec.from_json(task["spec"])
     run_dir = Path(task["run_dir"])
-    data_dir = task["data_dir"]
-    say = quiet if messages is None else lambda text: messages.put(f"{task['experiment']}/{task['label']}: {text}")
+    name = task["name"]
+
+    def say(text: str) -> None:
+        report({"run": name, "text": text})
+
+    def on_epoch(result: EpochResult) -> None:
+        report({"run": name, "epoch": result.epoch + 1, "epochs": spec.epochs, "accuracy": result.test_accuracy})
+
     with rundir.locked(run_dir):  # one writer per run directory, also across concurrent reproductions
-        results, evaluations = _train_and_evaluate(task, spec, run_dir, data_dir, say)
+        results, evaluations = _train_and_evaluate(task, spec, run_dir, task["data_dir"], say, on_epoch)
+    report({"run": name, "last": True})  # the client waits for this: no line of the run is lost
     return {"label": task["label"], "results": [asdict(r) for r in results], "evaluations": evaluations}
 
 
 def _train_and_evaluate(task: dict[str, Any], spec: RunSpec, run_dir: Path, data_dir: str | None,
-                        say: Callable[[str], None]) -> tuple[list[EpochResult], dict[str, Any]]:
-    """The body of :func:`_run_task`, with its run directory locked by the caller."""
+                        say: Callable[[str], None], on_epoch: Callable[[EpochResult], None]
+                        ) -> tuple[list[EpochResult], dict[str, Any]]:
+    """The body of :func:`run_task`, with its run directory locked by the caller."""
     if (run_dir / "checkpoint.json").is_file():  # an interrupted run continues; a shorter one is extended
         data_dir = recorded_data_dir(run_dir, spec, data_dir)
         state = prepare_resume(run_dir, spec)
@@ -203,9 +243,9 @@ def _train_and_evaluate(task: dict[str, Any], spec: RunSpec, run_dir: Path, data
             say(f"trained earlier ({state.epoch} epochs)")
             results = state.results
         else:
-            results = execute(spec, run_dir, data_dir, resume=True, say=say)
+            results = execute(spec, run_dir, data_dir, resume=True, say=say, on_epoch=on_epoch)
     else:
-        results = execute(spec, run_dir, data_dir, say=say)
+        results = execute(spec, run_dir, data_dir, say=say, on_epoch=on_epoch)
     evaluations: dict[str, Any] = {}
     for bit_length in task["read_bl"]:
         say(f"evaluating on noisy inputs {task['variances']}, read with BL={bit_length or spec.bl}, "
@@ -214,12 +254,6 @@ def _train_and_evaluate(task: dict[str, Any], spec: RunSpec, run_dir: Path, data
                                                                    task["variances"], bit_length or None,
                                                                    task["repeats"])
     return results, evaluations
-
-
-def _relay(messages: Messages, say: Callable[[str], None]) -> None:
-    """Pass the runs' progress lines to ``say`` as they come, until ``None``."""
-    while (line := messages.get()) is not None:
-        say(f"  {line}")
 
 
 def shared_run_dir(out: Path, run_dir: Path, spec: RunSpec) -> Path:
@@ -245,129 +279,86 @@ def shared_run_dir(out: Path, run_dir: Path, spec: RunSpec) -> Path:
     return run_dir
 
 
-def run_experiment(experiment: Experiment, out: Path, data_dir: str | None, workers: int = 1,
-                   say: Callable[[str], None] = print) -> dict[str, Any]:
-    """Run every run of ``experiment`` under ``out/<name>/``; write and return the summary."""
-    if workers < 1:
-        raise ConfigError(f"--workers = {workers} is invalid: expected an integer >= 1")
+def tasks_of(experiment: Experiment, out: Path, data_dir: str | None, local_workers: int | None
+             ) -> list[dict[str, Any]]:
+    """One task per run (creating ``out/<name>/`` and the links of runs shared with other experiments)."""
     base = out / experiment.name
     base.mkdir(parents=True, exist_ok=True)
-    tasks = [{"label": run.label, "experiment": experiment.name, "spec": run.spec.to_json(),
-              "run_dir": str(shared_run_dir(out, base / slug(run.label), run.spec)),
-              "data_dir": data_dir, "read_bl": list(run.read_bl), "variances": list(experiment.noise_variances),
-              "repeats": experiment.repeats, "workers": workers} for run in experiment.runs]
-    say(f"{experiment.name}: {experiment.title}; {len(tasks)} runs, {workers} worker(s), into {base}")
-    context = get_context("spawn")
-    with context.Manager() as manager:
-        messages = manager.Queue()
-        relay = threading.Thread(target=_relay, args=(messages, say), daemon=True)
-        relay.start()
+    return [{"label": run.label, "name": f"{experiment.name}/{run.label}", "spec": run.spec.to_json(),
+             "run_dir": str(shared_run_dir(out, base / slug(run.label), run.spec)),
+             "data_dir": data_dir, "read_bl": list(run.read_bl), "variances": list(experiment.noise_variances),
+             "repeats": experiment.repeats, "workers": local_workers} for run in experiment.runs]
+
+
+def run_experiment(experiment: Experiment, out: Path, data_dir: str | None, executor: Executor,
+                   say: Callable[[str], None] = print, live: bool = False) -> dict[str, Any]:
+    """Run every run of ``experiment`` under ``out/<name>/`` on ``executor``; write and return the summary.
+
+    Runs that fail are reported once each while the others go on; the summary of the others is written, then
+    :class:`RunsFailed` names the failures."""
+    tasks = tasks_of(experiment, out, data_dir, executor.local_workers)
+    base = out / experiment.name
+    say(f"{experiment.name}: {experiment.title}; {len(tasks)} runs on {executor.where}, into {base}")
+    outcomes: dict[str, dict[str, Any]] = {}
+    failures: dict[str, str] = {}
+    with RunBoard([task["name"] for task in tasks], say, live) as board:
+        subscribe(executor, board.event)
         try:
-            if workers == 1:
-                outcomes = [_run_task(task, messages) for task in tasks]
-            else:
-                with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-                    try:
-                        outcomes = list(pool.map(partial(_run_task, messages=messages), tasks))
-                    except BrokenProcessPool:
-                        raise WorkerDied(f"a worker process of {experiment.name} died (killed, or out of memory) "
-                                         "before its runs finished; run the same command again: finished runs "
-                                         "are kept and the others continue from their last checkpoint") from None
+            futures = {executor.client.submit(run_task, task, key=f"{task['name']} {uuid.uuid4().hex[:8]}",
+                                              pure=False): task for task in tasks}
+            for future in as_completed(futures):  # type: ignore[no-untyped-call]
+                task = futures[future]
+                if future.status == "finished":
+                    outcomes[task["label"]] = future.result()
+                    board.finished(task["name"])
+                else:
+                    failures[task["label"]] = failure_message(future.exception())
+                    board.finished(task["name"], failures[task["label"]])
+            board.wait_for_last_events([futures_task["name"] for futures_task in futures.values()
+                                        if futures_task["label"] in outcomes])
         finally:
-            messages.put(None)
-            relay.join()
-    summary = summarise(experiment, outcomes)
+            unsubscribe(executor)
+    summary = summarise(experiment, outcomes, failures)
     write_summary(base, experiment, summary)
     say(f"summary: {base / 'summary.md'}")
+    if failures:
+        raise RunsFailed("; ".join(f"{experiment.name}/{label}: {message}" for label, message in failures.items()))
     return summary
 
 
-def summarise(experiment: Experiment, outcomes: list[dict[str, Any]]) -> dict[str, Any]:
-    rows = []
-    for run, outcome in zip(experiment.runs, outcomes):
-        accuracies = [100 * (r["test_accuracy"] or 0.0) for r in outcome["results"]]
-        row: dict[str, Any] = {
-            "label": run.label, "spec": run.spec.to_json(), "paper": run.paper,
-            "max_test_accuracy": max(accuracies), "final_test_accuracy": accuracies[-1],
-            "test_accuracy": accuracies, "train_error": [100 * r["train_error"] for r in outcome["results"]],
-            "seconds": sum(r["seconds"] for r in outcome["results"]),
-        }
-        if outcome["evaluations"]:
-            noisy = {}
-            for k, (bit_length, evaluation) in enumerate(outcome["evaluations"].items()):
-                means = [100 * e["mean_accuracy"] for e in evaluation]
-                noisy[bit_length] = {"variances": [e["noise_variance"] for e in evaluation], "mean": means,
-                                     "std": [100 * e["std_accuracy"] for e in evaluation],
-                                     "drop": means[0] - means[-1],
-                                     "paper_drop": run.paper_drop[k] if k < len(run.paper_drop) else None}
-            row["noisy"] = noisy
-        rows.append(row)
-    return {"experiment": experiment.name, "version": experiment.version, "title": experiment.title, "runs": rows}
+def failure_message(error: BaseException | None) -> str:
+    """One line for a failed run: its error's message, or what a worker death means."""
+    if type(error).__name__ == "KilledWorker":
+        return ("its worker died each time it ran (killed, or out of memory); the run directory keeps its last "
+                "checkpoint: run the same command again to continue")
+    return " ".join(str(error).split()) or type(error).__name__
 
 
-def write_summary(base: Path, experiment: Experiment, summary: dict[str, Any]) -> None:
-    """summary.json, summary.md (paper vs ours) and the figure (PNG and SVG) when matplotlib is installed."""
-    rundir.write_json(base / "summary.json", summary)
-    lines = [f"# {experiment.title}", "", "| run | paper (%) | ours, max (%) | ours, final (%) | epochs | time (s) |",
-             "| --- | ---: | ---: | ---: | ---: | ---: |"]
-    for row in summary["runs"]:
-        paper = f"{row['paper']:.2f}" if row["paper"] is not None else "–"
-        lines.append(f"| {row['label']} | {paper} | {row['max_test_accuracy']:.2f} | {row['final_test_accuracy']:.2f}"
-                     f" | {len(row['test_accuracy'])} | {row['seconds']:.0f} |")
-    noisy_rows = [(row, bl, data) for row in summary["runs"] for bl, data in row.get("noisy", {}).items()]
-    if noisy_rows:
-        variances = noisy_rows[0][2]["variances"]
-        lines += ["", "| run, read with | " + " | ".join(f"σ²={v:g}" for v in variances)
-                  + " | drop (points) | paper drop |", "| --- |" + " ---: |" * (len(variances) + 2)]
-        for row, bl, data in noisy_rows:
-            reading = "float" if bl == "0" else f"BL={bl}"
-            cells = " | ".join(f"{m:.2f} ± {s:.2f}" for m, s in zip(data["mean"], data["std"]))
-            paper_drop = f"{data['paper_drop']:.2f}" if data["paper_drop"] is not None else "–"
-            lines.append(f"| {row['label']}, {reading} | {cells} | {data['drop']:.2f} | {paper_drop} |")
-    try:
-        plot(base, experiment, summary)
-        lines += ["", f"![{experiment.name}]({experiment.name}.png)"]
-    except ImportError:
-        rundir.write_atomically(base / "PLOTS-MISSING.txt", b"install matplotlib to draw the figures\n")
-    rundir.write_atomically(base / "summary.md", ("\n".join(lines) + "\n").encode())
+def run_state(folder: Path, spec: RunSpec) -> str:
+    """What running ``spec`` in ``folder`` would do: new, resume, finished; a ConfigError or RunDirError if the
+    folder holds another run or a damaged one. Reads only."""
+    if not (folder / "config.json").is_file():
+        return "new"
+    if not (folder / "checkpoint.json").is_file():
+        return "restarts (no checkpoint yet)"
+    _saved, state = check_resumable(folder, spec)
+    return "finished" if state.epoch >= spec.epochs else f"resumes at epoch {state.epoch + 1}"
 
 
-def plot(base: Path, experiment: Experiment, summary: dict[str, Any]) -> None:
-    import matplotlib
+def preflight(experiment: Experiment, out: Path) -> None:
+    """Refuse, before anything runs, a reproduction that would meet a run directory holding another run."""
+    for run in experiment.runs:
+        run_state(out / experiment.name / slug(run.label), run.spec)
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6.5, 4.2))
-    rows = summary["runs"]
-    if any("noisy" in row for row in rows):
-        for row in rows:
-            for bl, data in row.get("noisy", {}).items():
-                label = f"{row['label']}" + ("" if bl == "0" else f", read BL={bl}")
-                ax.errorbar(data["variances"], data["mean"], yerr=data["std"], marker="o", capsize=3, label=label)
-        ax.set_xlabel("input noise variance $\\sigma_i^2$")
-        ax.set_ylabel("test accuracy (%)")
-    elif all(row["spec"]["kind"] == "memristive" for row in rows) and len({r["spec"]["sigma"] for r in rows}) > 1:
-        sigmas = [row["spec"]["sigma"] for row in rows]
-        ax.plot(sigmas, [row["max_test_accuracy"] for row in rows], "o-", label="ours (max over epochs)")
-        reported = [(row["spec"]["sigma"], row["paper"]) for row in rows if row["paper"] is not None]
-        if reported:
-            ax.plot(*zip(*reported), "k*", markersize=12, label="paper")
-        ax.set_xlabel("programming noise $\\sigma/B$")
-        ax.set_ylabel("maximum test accuracy (%)")
-    else:
-        for row in rows:
-            epochs = range(1, len(row["train_error"]) + 1)
-            label = f"{row['label']} (test {row['max_test_accuracy']:.2f} %)"
-            (line,) = ax.plot(epochs, row["train_error"], "o-", label=label)
-            if row["paper"] is not None:
-                ax.axhline(100 - row["paper"], color=line.get_color(), linestyle=":", linewidth=1)
-        ax.set_xlabel("epoch")
-        ax.set_ylabel("training error (%)   (dotted: paper's test error)")
-    ax.set_title(experiment.title)
-    ax.legend(fontsize="small")
-    fig.tight_layout()
-    for suffix in ("png", "svg"):
-        fig.savefig(base / f"{experiment.name}.{suffix}")
-    plt.close(fig)
-
+def dry_run(experiment: Experiment, out: Path, where: str, say: Callable[[str], None] = print) -> None:
+    """Say what would run, where, and into which folders, without starting anything or writing a file."""
+    base = out / experiment.name
+    say(f"{experiment.name}: {experiment.title}; {len(experiment.runs)} runs would run on {where}, into {base}")
+    for run in experiment.runs:
+        folder = base / slug(run.label)
+        try:
+            state = run_state(folder, run.spec)
+        except (ConfigError, rundir.RunDirError) as error:
+            state = f"refused: {error}"
+        say(f"  {run.label}  ->  {folder}  ({state})")

@@ -190,10 +190,10 @@ class ProgressLine:
 
 def execute(spec: RunSpec, run_dir: Path | None = None, data_dir: str | None = None, resume: bool = False,
             checkpoint_every: int = 10000, say: Callable[[str], None] = print,
-            progress: bool = False) -> list[EpochResult]:
+            progress: bool = False, on_epoch: Callable[[EpochResult], None] | None = None) -> list[EpochResult]:
     """Train ``spec``; with ``run_dir`` write config, versions, metrics, log and checkpoints, or resume them.
 
-    ``progress`` shows a live progress line on a terminal.
+    ``progress`` shows a live progress line on a terminal; ``on_epoch`` is called with each finished epoch.
     """
     from stochmem.plugins import get_backend
 
@@ -241,6 +241,8 @@ def execute(spec: RunSpec, run_dir: Path | None = None, data_dir: str | None = N
         tell(f"epoch {result.epoch + 1}/{spec.epochs}: lr {result.learning_rate:.4g}, loss {result.mean_loss:.4f}, "
              f"training error {100 * result.train_error:.2f} %, test accuracy "
              f"{100 * (result.test_accuracy or 0):.2f} % ({result.seconds:.1f} s)")
+        if on_epoch is not None:
+            on_epoch(result)
 
     def checkpoint(current: TrainingState) -> None:
         assert run_dir is not None
@@ -273,8 +275,20 @@ def prepare_resume(run_dir: Path, spec: RunSpec) -> TrainingState:
     last checkpoint, ending bit-identical to a run asked for that many epochs from the start. Anything else that
     differs, or fewer epochs than are already finished, is refused (nothing is lost).
     """
-    saved = read_spec(run_dir)
+    saved, state = check_resumable(run_dir, spec)
     config = rundir.read_config(run_dir)
+    if spec.epochs != saved.epochs:
+        config["arguments"] = spec.to_json()
+        rundir.write_json(run_dir / "config.json", config)
+        with (run_dir / "log.txt").open("a") as log:
+            log.write(f"extended from {saved.epochs} to {spec.epochs} epochs\n")
+    return state
+
+
+def check_resumable(run_dir: Path, spec: RunSpec) -> tuple[RunSpec, TrainingState]:
+    """The run ``run_dir`` holds and its saved state, or a ConfigError unless ``spec`` can continue it (the same
+    run, asking for as many epochs as are finished or more); changes nothing (see :func:`prepare_resume`)."""
+    saved = read_spec(run_dir)
     if replace(saved, epochs=spec.epochs) != spec:
         changed = sorted(k for k, v in spec.to_json().items() if saved.to_json()[k] != v and k != "epochs")
         raise ConfigError(f"{run_dir} holds a different run (it differs in {', '.join(changed)}); "
@@ -283,12 +297,7 @@ def prepare_resume(run_dir: Path, spec: RunSpec) -> TrainingState:
     if spec.epochs < state.epoch:
         raise ConfigError(f"{run_dir} has already finished {state.epoch} epochs: ask for at least that many "
                           f"(epochs = {spec.epochs})")
-    if spec.epochs != saved.epochs:
-        config["arguments"] = spec.to_json()
-        rundir.write_json(run_dir / "config.json", config)
-        with (run_dir / "log.txt").open("a") as log:
-            log.write(f"extended from {saved.epochs} to {spec.epochs} epochs\n")
-    return state
+    return saved, state
 
 
 def quiet(_text: str) -> None:
