@@ -32,12 +32,13 @@ PROGRESS_TOPIC = "stochmem-progress"
 
 @dataclass(frozen=True)
 class Executor:
-    """A connected Dask client and how to describe where it runs (for the log and the dry run)."""
+    """A connected Dask client (``client``), where it runs in words (``where``), its dashboard's address if it
+    serves one, and the number of worker processes of a local cluster (None for a remote cluster)."""
 
-    client: Any  # distributed.Client
+    client: Any
     where: str
     dashboard: str | None
-    local_workers: int | None  #: worker processes on this machine (None: a remote cluster's own)
+    local_workers: int | None
 
 
 def scheduler_address(option: str | None) -> str | None:
@@ -56,6 +57,7 @@ def describe(scheduler: str | None, workers: int) -> str:
 def connect(scheduler: str | None, workers: int) -> Iterator[Executor]:
     """A client of the cluster at ``scheduler``, or of a new local cluster of ``workers`` processes (closed on
     exit)."""
+    import dask
     from distributed import Client, LocalCluster
 
     if scheduler:
@@ -64,8 +66,9 @@ def connect(scheduler: str | None, workers: int) -> Iterator[Executor]:
         return
     dashboard = importlib.util.find_spec("bokeh") is not None  # the dashboard's pages need bokeh
     # ":0": any free port, so that two reproductions on one machine never compete for Dask's default one
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,  # type: ignore[no-untyped-call]
-                           dashboard_address=":0", silence_logs=logging.CRITICAL)
+    with dask.config.set({"distributed.scheduler.worker-saturation": 1.0}):  # a worker takes a run when it is free
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1,  # type: ignore[no-untyped-call]
+                               processes=True, dashboard_address=":0", silence_logs=logging.CRITICAL)
     with cluster, Client(cluster) as client:  # type: ignore[no-untyped-call]
         yield Executor(client, describe(None, workers), cluster.dashboard_link if dashboard else None, workers)
 

@@ -304,8 +304,11 @@ def run_experiment(experiment: Experiment, out: Path, data_dir: str | None, exec
     with RunBoard([task["name"] for task in tasks], say, live) as board:
         subscribe(executor, board.event)
         try:
-            futures = {executor.client.submit(run_task, task, key=f"{task['name']} {uuid.uuid4().hex[:8]}",
-                                              pure=False): task for task in tasks}
+            group = f"stochmem-run-{uuid.uuid4().hex[:8]}"  # one task group: Dask queues its tasks on the
+            # scheduler and hands them out as workers free up (tasks of groups of one were all assigned up front
+            # to one worker, measured: 13 runs on one worker while the other idled)
+            futures = {executor.client.submit(run_task, task, key=(group, task["name"]), pure=False): task
+                       for task in tasks}
             for future in as_completed(futures):  # type: ignore[no-untyped-call]
                 task = futures[future]
                 if future.status == "finished":

@@ -28,7 +28,7 @@ SEEDS_KEY = "seeds"  #: the seed axis by another name, as a default or a --set
 
 @dataclass(frozen=True)
 class Axis:
-    """One swept parameter (its plain name, as :data:`stochmem.parameters.BY_NAME` has it) and its values."""
+    """One swept parameter (its plain name: ``sigma``, not ``device.sigma``) and its values."""
 
     name: str
     values: tuple[Any, ...]
