@@ -11,6 +11,7 @@ import time
 import pytest
 
 from stochmem import cli, rundir
+from stochmem.config import to_dict
 
 from .test_failure_paths import run_cli, write_experiment
 from .test_reproduce import SMALL, summary
@@ -110,3 +111,35 @@ def test_an_unreachable_scheduler_is_exit_code_3_in_one_line(tmp_path, capsys, m
     err = capsys.readouterr().err
     assert err.startswith("stochmem: error: cannot start or reach the Dask cluster at tcp://127.0.0.1:9")
     assert len(err.strip().splitlines()) == 1
+
+
+def test_everything_is_checked_before_any_work_starts(tmp_path, capsys, monkeypatch):
+    out = tmp_path / "out"
+    config = tmp_path / "other.toml"
+    config.write_text('name = "fig4"\n[[runs]]\nlabel = "x"\n')
+    assert cli.main(["reproduce", "fig4", str(config), "--out", str(out)]) == 2
+    assert "two experiments are named 'fig4'" in capsys.readouterr().err
+    empty = tmp_path / "no-mnist"
+    empty.mkdir()
+    assert cli.main(["reproduce", "fig4", *SMALL, "--out", str(out), "--data-dir", str(empty)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("stochmem: error:") and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert not out.exists(), "nothing is written before the data is found"
+    folder = out / "fig4" / "sigma_0"  # a run started with another configuration and never checkpointed
+    folder.mkdir(parents=True)
+    other = other_spec("fig4", ["lr=0.3"])
+    rundir.start(folder, {"arguments": other.to_json(), "network": to_dict(other.network_config()),
+                          "data": {"source": "mnist", "folder": None}, "checkpoint_every": 10000}, {})
+    monkeypatch.setenv("STOCHMEM_SCHEDULER", "not an address")
+    assert cli.main(["reproduce", "fig4", *SMALL, "--out", str(out)]) == 2
+    assert "holds a different run" in capsys.readouterr().err
+    folder.joinpath("config.json").unlink()
+    assert cli.main(["reproduce", "fig4", *SMALL, "--out", str(out)]) == 3  # a malformed address: one line
+    err = capsys.readouterr().err
+    assert "cannot start or reach the Dask cluster at not an address" in err and len(err.strip().splitlines()) == 1
+
+
+def other_spec(name, overrides):
+    from stochmem.reproduce import load_experiment
+
+    return load_experiment(name, [*SMALL[1::2], *overrides]).runs[0].spec

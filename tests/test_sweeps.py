@@ -85,3 +85,12 @@ def test_one_seed_has_no_interval_and_equal_seeds_a_point():
     assert (same.low, same.high, same.std) == (95.0, 95.0, 0.0)
     with pytest.raises(ValueError):
         interval([])
+
+
+def test_labels_that_would_share_a_folder_are_refused(tmp_path):
+    config = tmp_path / "clash.toml"
+    config.write_text('name = "c"\n[[runs]]\nlabel = "a/b"\n[[runs]]\nlabel = "a:b"\nlr = 0.2\n')
+    with pytest.raises(ConfigError, match="would share the folder 'a_b'"):
+        load_experiment(str(config))
+    with pytest.raises(ConfigError, match="lists a value twice"):  # 1 and 1.0 are one value, one folder each
+        load_experiment("fig3", [], ["lr=1,1.0"])

@@ -281,18 +281,19 @@ def command_reproduce(args: argparse.Namespace) -> int:
     names = [name for entry in args.experiments for name in (BUILTIN if entry == "all" else (entry,))]
     experiments = [load_experiment(name, args.overrides, args.sweeps) for name in names]  # all valid before any runs
     scheduler = scheduler_address(args.scheduler)
+    out = Path(args.out).absolute()  # workers, maybe on other machines, may not share this working directory
+    data_dir = str(Path(args.data_dir).absolute()) if args.data_dir else None
     say = (lambda _text: None) if args.quiet else print
     if args.dry_run:
         for experiment in experiments:
-            dry_run(experiment, Path(args.out), describe(scheduler, args.workers), say=print)
+            dry_run(experiment, out, describe(scheduler, args.workers), say=print)
         return 0
-    for experiment in experiments:
-        preflight(experiment, Path(args.out))
+    preflight(experiments, out, data_dir, local=scheduler is None)
     failed = []
     with contextlib.ExitStack() as stack:
         try:
             executor = stack.enter_context(connect(scheduler, args.workers))
-        except OSError as error:
+        except (OSError, ValueError) as error:  # unreachable, or an address Dask cannot parse
             if args.debug:
                 raise
             print(f"stochmem: error: cannot start or reach {describe(scheduler, args.workers)}: "
@@ -302,12 +303,12 @@ def command_reproduce(args: argparse.Namespace) -> int:
             say(f"Dask dashboard: {executor.dashboard}")
         for experiment in experiments:
             try:
-                run_experiment(experiment, Path(args.out), args.data_dir, executor, say=say,
-                               live=not args.quiet and sys.stdout.isatty())
+                run_experiment(experiment, out, data_dir, executor, say=say,
+                               live=not args.quiet and sys.stdout.isatty(), threads=args.threads)
             except RunsFailed as error:
                 failed.append(str(error))
             if args.quiet:
-                print(Path(args.out) / experiment.name / "summary.md")
+                print(out / experiment.name / "summary.md")
     for line in failed:
         print(f"stochmem: error: runs failed: {line}", file=sys.stderr)
     return 1 if failed else 0

@@ -11,8 +11,8 @@ run directory (``distributed.scheduler.allowed-failures`` deaths per task, 3 by 
 reported failed). A task that raises (a real error: a corrupt run directory, a missing file on the worker) is not
 retried: it is reported once and the other runs go on.
 
-Runs report their progress with :func:`report` (Dask's worker events), which :func:`subscribe` passes to the
-client: the same path on a laptop and on a cluster.
+Runs report their progress with :func:`report` (Dask's worker events, on a topic of their reproduction's own),
+which :func:`subscribe` passes to the client: the same path on a laptop and on a cluster.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from typing import Any
 
 SCHEDULER_ENV = "STOCHMEM_SCHEDULER"
 CONNECT_TIMEOUT = "30s"  #: how long to wait for a remote scheduler
-PROGRESS_TOPIC = "stochmem-progress"
 
 
 @dataclass(frozen=True)
@@ -73,21 +72,22 @@ def connect(scheduler: str | None, workers: int) -> Iterator[Executor]:
         yield Executor(client, describe(None, workers), cluster.dashboard_link if dashboard else None, workers)
 
 
-def report(payload: dict[str, Any]) -> None:
-    """Send a run's progress event to the client (a no-op outside a Dask worker: a run called directly)."""
+def report(topic: str, payload: dict[str, Any]) -> None:
+    """Send a run's progress event on ``topic`` to the client (a no-op outside a Dask worker)."""
     try:
         from distributed import get_worker
 
         worker = get_worker()
     except (ImportError, ValueError):
         return
-    worker.log_event(PROGRESS_TOPIC, payload)
+    worker.log_event(topic, payload)
 
 
-def subscribe(executor: Executor, handler: Callable[[dict[str, Any]], None]) -> None:
-    """Call ``handler`` with every progress event the runs send (on the client's event loop thread)."""
-    executor.client.subscribe_topic(PROGRESS_TOPIC, lambda event: handler(event[1]))
+def subscribe(executor: Executor, topic: str, handler: Callable[[dict[str, Any]], None]) -> None:
+    """Call ``handler`` with every progress event sent on ``topic`` (one per reproduction, so that two
+    reproductions on one scheduler never see each other's runs), on the client's event loop thread."""
+    executor.client.subscribe_topic(topic, lambda event: handler(event[1]))
 
 
-def unsubscribe(executor: Executor) -> None:
-    executor.client.unsubscribe_topic(PROGRESS_TOPIC)
+def unsubscribe(executor: Executor, topic: str) -> None:
+    executor.client.unsubscribe_topic(topic)

@@ -57,11 +57,13 @@ class RunBoard:
         after each epoch, or ``last`` when the run has nothing more to say."""
         name = payload.get("run", "?")
         with self.lock:
+            if name not in self.runs:  # not one of this board's runs
+                return
             if payload.get("last"):
                 self.last_seen.add(name)
                 self.lock.notify_all()
                 return
-            run = self.runs.setdefault(name, RunState())
+            run = self.runs[name]
             if run.state == "queued":
                 run.state = "running"
             if "epoch" in payload:

@@ -12,12 +12,13 @@ its confidence interval.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from typing import Any
 from distributed import as_completed
 
 from stochmem import rundir
-from stochmem.backend_api import WORKERS_ENV
+from stochmem.backend_api import THREADS_ENV, WORKERS_ENV
 from stochmem.cluster import Executor, report, subscribe, unsubscribe
 from stochmem.config import ConfigError
 from stochmem.parameters import ALIASES, BY_NAME, parse_sizes, reject_unknown
@@ -35,6 +36,7 @@ from stochmem.runs import (
     check_resumable,
     evaluate_checkpoint,
     execute,
+    load_data,
     prepare_resume,
     read_spec,
     recorded_data_dir,
@@ -144,16 +146,22 @@ def load_experiment(name_or_path: str, overrides: Sequence[str] = (), sweeps: Se
     axes = combine(axes)
     entries = list(document.get("runs", []))
     check_not_set_per_run(axes, entries, source)
+    count = len(entries) * math.prod(len(axis.values) for axis in axes)
+    if count > MAX_RUNS:
+        raise ConfigError(f"{source}: the sweep expands to {count:,} runs, more than {MAX_RUNS:,}; sweep fewer values")
     combinations = points(axes)
-    if len(entries) * len(combinations) > MAX_RUNS:
-        raise ConfigError(f"{source}: the sweep expands to {len(entries) * len(combinations):,} runs, more than "
-                          f"{MAX_RUNS:,}; sweep fewer values")
     runs = [run for index, entry in enumerate(entries) for point in combinations
             for run in [_expanded_run(entry, point, defaults, f"{source}: runs[{index}]")]]
     if not runs:
         raise ConfigError(f"{source}: no [[runs]]")
     if len({run.label for run in runs}) != len(runs):
         raise ConfigError(f"{source}: run labels must be unique")
+    folders: dict[str, str] = {}
+    for run in runs:  # two labels, one folder ('a/b' and 'a:b'; 'A' and 'a' on a case-insensitive disk)
+        other = folders.setdefault(slug(run.label).casefold(), run.label)
+        if other != run.label:
+            raise ConfigError(f"{source}: runs {other!r} and {run.label!r} would share the folder "
+                              f"{slug(run.label)!r}: give them labels that differ in letters or digits")
     unknown_eval = sorted(set(evaluation) - {"noise_variances", "repeats"})
     if unknown_eval:
         raise ConfigError(f"{source}: unknown evaluation keys {unknown_eval}")
@@ -216,19 +224,22 @@ def run_task(task: dict[str, Any]) -> dict[str, Any]:
     events (:func:`stochmem.cluster.report`)."""
     if task["workers"]:  # a backend's thread pool takes this worker's share of the CPUs
         os.environ[WORKERS_ENV] = str(task["workers"])
+    if task["threads"]:  # --threads, or one thread per run on a remote cluster (its workers share their nodes)
+        os.environ[THREADS_ENV] = str(task["threads"])
     spec = RunSpec.from_json(task["spec"])
     run_dir = Path(task["run_dir"])
-    name = task["name"]
+    name, topic = task["name"], task["topic"]
 
     def say(text: str) -> None:
-        report({"run": name, "text": text})
+        report(topic, {"run": name, "text": text})
 
     def on_epoch(result: EpochResult) -> None:
-        report({"run": name, "epoch": result.epoch + 1, "epochs": spec.epochs, "accuracy": result.test_accuracy})
+        report(topic, {"run": name, "epoch": result.epoch + 1, "epochs": spec.epochs,
+                       "accuracy": result.test_accuracy})
 
     with rundir.locked(run_dir):  # one writer per run directory, also across concurrent reproductions
         results, evaluations = _train_and_evaluate(task, spec, run_dir, task["data_dir"], say, on_epoch)
-    report({"run": name, "last": True})  # the client waits for this: no line of the run is lost
+    report(topic, {"run": name, "last": True})  # the client waits for this: no line of the run is lost
     return {"label": task["label"], "results": [asdict(r) for r in results], "evaluations": evaluations}
 
 
@@ -279,48 +290,56 @@ def shared_run_dir(out: Path, run_dir: Path, spec: RunSpec) -> Path:
     return run_dir
 
 
-def tasks_of(experiment: Experiment, out: Path, data_dir: str | None, local_workers: int | None
-             ) -> list[dict[str, Any]]:
-    """One task per run (creating ``out/<name>/`` and the links of runs shared with other experiments)."""
+def tasks_of(experiment: Experiment, out: Path, data_dir: str | None, executor: Executor, topic: str,
+             threads: int | None) -> list[dict[str, Any]]:
+    """One task per run (creating ``out/<name>/`` and the links of runs shared with other experiments).
+
+    Workers of a remote cluster run each run on one thread unless ``threads`` says otherwise: they share their
+    nodes with each other, and a pool per worker would oversubscribe the cores."""
     base = out / experiment.name
     base.mkdir(parents=True, exist_ok=True)
+    remote = executor.local_workers is None
     return [{"label": run.label, "name": f"{experiment.name}/{run.label}", "spec": run.spec.to_json(),
              "run_dir": str(shared_run_dir(out, base / slug(run.label), run.spec)),
              "data_dir": data_dir, "read_bl": list(run.read_bl), "variances": list(experiment.noise_variances),
-             "repeats": experiment.repeats, "workers": local_workers} for run in experiment.runs]
+             "repeats": experiment.repeats, "workers": executor.local_workers, "topic": topic,
+             "threads": threads or (1 if remote else None)} for run in experiment.runs]
 
 
 def run_experiment(experiment: Experiment, out: Path, data_dir: str | None, executor: Executor,
-                   say: Callable[[str], None] = print, live: bool = False) -> dict[str, Any]:
+                   say: Callable[[str], None] = print, live: bool = False, threads: int | None = None
+                   ) -> dict[str, Any]:
     """Run every run of ``experiment`` under ``out/<name>/`` on ``executor``; write and return the summary.
 
     Runs that fail are reported once each while the others go on; the summary of the others is written, then
-    :class:`RunsFailed` names the failures."""
-    tasks = tasks_of(experiment, out, data_dir, executor.local_workers)
+    :class:`RunsFailed` names the failures. Interrupted, the runs not yet started are cancelled."""
+    group = f"stochmem-run-{uuid.uuid4().hex[:8]}"  # this reproduction's task group and progress topic
+    tasks = tasks_of(experiment, out, data_dir, executor, group, threads)
     base = out / experiment.name
     say(f"{experiment.name}: {experiment.title}; {len(tasks)} runs on {executor.where}, into {base}")
     outcomes: dict[str, dict[str, Any]] = {}
     failures: dict[str, str] = {}
     with RunBoard([task["name"] for task in tasks], say, live) as board:
-        subscribe(executor, board.event)
+        subscribe(executor, group, board.event)
+        # One task group: Dask queues its tasks on the scheduler and hands them out as workers free up (tasks in
+        # groups of one were all assigned up front to one worker, measured: 13 runs on one, the other idle).
+        futures = {executor.client.submit(run_task, task, key=(group, task["name"]), pure=False): task
+                   for task in tasks}
         try:
-            group = f"stochmem-run-{uuid.uuid4().hex[:8]}"  # one task group: Dask queues its tasks on the
-            # scheduler and hands them out as workers free up (tasks of groups of one were all assigned up front
-            # to one worker, measured: 13 runs on one worker while the other idled)
-            futures = {executor.client.submit(run_task, task, key=(group, task["name"]), pure=False): task
-                       for task in tasks}
             for future in as_completed(futures):  # type: ignore[no-untyped-call]
                 task = futures[future]
                 if future.status == "finished":
                     outcomes[task["label"]] = future.result()
                     board.finished(task["name"])
                 else:
-                    failures[task["label"]] = failure_message(future.exception())
+                    failures[task["label"]] = failure_message(future)
                     board.finished(task["name"], failures[task["label"]])
-            board.wait_for_last_events([futures_task["name"] for futures_task in futures.values()
-                                        if futures_task["label"] in outcomes])
+            board.wait_for_last_events([task["name"] for task in tasks if task["label"] in outcomes])
+        except KeyboardInterrupt:
+            executor.client.cancel(list(futures))  # queued runs never start; a started one ends at its task's end
+            raise
         finally:
-            unsubscribe(executor)
+            unsubscribe(executor, group)
     summary = summarise(experiment, outcomes, failures)
     write_summary(base, experiment, summary)
     say(f"summary: {base / 'summary.md'}")
@@ -329,8 +348,12 @@ def run_experiment(experiment: Experiment, out: Path, data_dir: str | None, exec
     return summary
 
 
-def failure_message(error: BaseException | None) -> str:
-    """One line for a failed run: its error's message, or what a worker death means."""
+def failure_message(future: Any) -> str:
+    """One line for a failed run: its error's message, or what a worker death or a cancellation means."""
+    if future.status == "cancelled":
+        return ("cancelled by the cluster (its scheduler restarted or closed); run the same command again: the run "
+                "continues from its last checkpoint")
+    error = future.exception()
     if type(error).__name__ == "KilledWorker":
         return ("its worker died each time it ran (killed, or out of memory); the run directory keeps its last "
                 "checkpoint: run the same command again to continue")
@@ -343,15 +366,31 @@ def run_state(folder: Path, spec: RunSpec) -> str:
     if not (folder / "config.json").is_file():
         return "new"
     if not (folder / "checkpoint.json").is_file():
+        saved = read_spec(folder)
+        if replace(saved, epochs=spec.epochs) != spec:
+            raise ConfigError(f"{folder} holds a different run (not yet checkpointed); choose another --out or "
+                              "delete it")
         return "restarts (no checkpoint yet)"
     _saved, state = check_resumable(folder, spec)
     return "finished" if state.epoch >= spec.epochs else f"resumes at epoch {state.epoch + 1}"
 
 
-def preflight(experiment: Experiment, out: Path) -> None:
-    """Refuse, before anything runs, a reproduction that would meet a run directory holding another run."""
-    for run in experiment.runs:
-        run_state(out / experiment.name / slug(run.label), run.spec)
+def preflight(experiments: Sequence[Experiment], out: Path, data_dir: str | None, local: bool) -> None:
+    """Refuse, before anything runs: two experiments of one name (one folder), a run directory that holds another
+    run, and (on this machine's cluster, whose workers read the same files) data that cannot be read."""
+    names = [experiment.name for experiment in experiments]
+    for name in sorted({name for name in names if names.count(name) > 1}):
+        raise ConfigError(f"two experiments are named {name!r}: they would share {out / name}; rename one")
+    for experiment in experiments:
+        for run in experiment.runs:
+            run_state(out / experiment.name / slug(run.label), run.spec)
+    if local:
+        checked = set()
+        for run in (run for experiment in experiments for run in experiment.runs):
+            key = (run.spec.data, run.spec.train_size, run.spec.test_size)
+            if key not in checked:
+                load_data(run.spec, data_dir)  # a DataError naming the file and what to do
+                checked.add(key)
 
 
 def dry_run(experiment: Experiment, out: Path, where: str, say: Callable[[str], None] = print) -> None:

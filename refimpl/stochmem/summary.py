@@ -59,6 +59,9 @@ def setting_row(name: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
             bit_length: {"variances": data["variances"], "paper_drop": data["paper_drop"],
                          "mean": [interval([row["noisy"][bit_length]["mean"][v] for row in rows]).to_json()
                                   for v in range(len(data["variances"]))],
+                         # the spread over the noise repeats (the only spread one seed has), averaged over seeds
+                         "repeat_std": [sum(row["noisy"][bit_length]["std"][v] for row in rows) / len(rows)
+                                        for v in range(len(data["variances"]))],
                          "drop": interval([row["noisy"][bit_length]["drop"] for row in rows]).to_json()}
             for bit_length, data in first["noisy"].items()}
     return setting
@@ -105,8 +108,13 @@ def markdown(experiment: Experiment, summary: Mapping[str, Any]) -> list[str]:
         for s, bl, data in noisy:
             reading = "float" if bl == "0" else f"BL={bl}"
             paper_drop = f"{data['paper_drop']:.2f}" if data["paper_drop"] is not None else "–"
-            lines.append(f"| {s['setting']}, {reading} | " + " | ".join(cell(m) for m in data["mean"])
+            cells = [cell(m) if len(s["seeds"]) > 1 else f"{m['mean']:.2f} ± {std:.2f}"
+                     for m, std in zip(data["mean"], data["repeat_std"])]
+            lines.append(f"| {s['setting']}, {reading} | " + " | ".join(cells)
                          + f" | {cell(data['drop'])} | {paper_drop} |")
+        if any(len(s["seeds"]) == 1 for s, _bl, _data in noisy):
+            lines += ["", f"With one seed, ± is the standard deviation over the {experiment.repeats} repeats of the "
+                      "input noise; with several, the half-width of the 95 % confidence interval over the seeds."]
     if several:
         lines += ["", "Every run:", "", "| run | seed | best epoch (%) | final (%) |", "| --- | ---: | ---: | ---: |"]
         lines += [f"| {r['label']} | {r['seed']} | {r['max_test_accuracy']:.2f} | {r['final_test_accuracy']:.2f} |"
@@ -146,12 +154,15 @@ def plot(base: Path, experiment: Experiment, summary: dict[str, Any]) -> None:
     settings = summary["settings"]
     seeds = max(len(s["seeds"]) for s in settings)
     bars = f" (error bars: 95 % CI over {seeds} seeds)" if seeds > 1 else ""
+    if seeds == 1 and any("noisy" in s for s in settings):
+        bars = f" (error bars: sd over {experiment.repeats} noise repeats)"
     if any("noisy" in s for s in settings):
         for s in settings:
             for bl, data in s.get("noisy", {}).items():
                 label = s["setting"] + ("" if bl == "0" else f", read BL={bl}")
-                ax.errorbar(data["variances"], [m["mean"] for m in data["mean"]],
-                            yerr=[error_bar(m) for m in data["mean"]], marker="o", capsize=3, label=label)
+                spread = ([error_bar(m) for m in data["mean"]] if len(s["seeds"]) > 1 else data["repeat_std"])
+                ax.errorbar(data["variances"], [m["mean"] for m in data["mean"]], yerr=spread, marker="o", capsize=3,
+                            label=label)
         ax.set_xlabel("input noise variance $\\sigma_i^2$")
         ax.set_ylabel("test accuracy (%)")
     elif all(s["spec"]["kind"] == "memristive" for s in settings) and len({s["spec"]["sigma"] for s in settings}) > 1:

@@ -3,7 +3,7 @@
 An experiment file may carry a ``[sweep]`` table (``sigma = [0.0, 0.1]``, ``seed = [1, 2, 3]``); the command line
 adds axes with ``--sweep KEY=V1,V2,...``; ``seeds = [1, 2, 3]`` (in ``[defaults]`` or by ``--set seeds=1,2,3``) is
 the seed axis by another name. Each ``[[runs]]`` entry is crossed with the product of the axes, in the order the
-axes were given, the seed axis last.
+axes were given, the seed axis last. A swept value overrides the same parameter's default and ``--set``.
 
 A run of a sweep is named by its entry's label followed by its values, ``sigma=0.1B sigma=0.1 seed=2`` for
 instance, so its folder (the label's slug) is the same whatever else the sweep holds, and a sweep that is extended
@@ -94,7 +94,7 @@ def axis_values(name: str, raw: Any, where: str) -> tuple[Any, ...]:
     if not values:
         raise ConfigError(f"{where}: {name} has no values: expected e.g. {name}=1,2,3")
     values = [normalised(name, value, where) for value in values]
-    if len({repr(v) for v in values}) != len(values):
+    if any(a == b for k, a in enumerate(values) for b in values[k + 1:]):  # 1 and 1.0 are one value
         raise ConfigError(f"{where}: {name} lists a value twice: {values}")
     return tuple(values)
 
