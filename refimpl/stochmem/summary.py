@@ -153,9 +153,9 @@ def plot(base: Path, experiment: Experiment, summary: dict[str, Any]) -> None:
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     settings = summary["settings"]
     seeds = max(len(s["seeds"]) for s in settings)
-    bars = f" (error bars: 95 % CI over {seeds} seeds)" if seeds > 1 else ""
+    bars = f"\n(error bars: 95 % CI over {seeds} seeds)" if seeds > 1 else ""
     if seeds == 1 and any("noisy" in s for s in settings):
-        bars = f" (error bars: sd over {experiment.repeats} noise repeats)"
+        bars = f"\n(error bars: sd over {experiment.repeats} noise repeats)"
     if any("noisy" in s for s in settings):
         for s in settings:
             for bl, data in s.get("noisy", {}).items():
@@ -190,6 +190,8 @@ def plot(base: Path, experiment: Experiment, summary: dict[str, Any]) -> None:
                 ax.axhline(100 - s["paper"], color=line.get_color(), linestyle=":", linewidth=1)
         ax.set_xlabel("epoch")
         ax.set_ylabel("training error (%)   (dotted: paper's test error)")
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        bars = bars.replace("error bars", "shaded")
     ax.set_title(experiment.title + bars, fontsize="medium")
     ax.legend(fontsize="small")
     fig.tight_layout()
