@@ -67,7 +67,7 @@ def test_resume_and_evaluate_use_the_runs_own_data(tmp_path, capsys):
                      "--allow-data-change", "--quiet"]) == 0
 
 
-def test_an_interrupted_run_prints_the_command_that_resumes_it(tmp_path, monkeypatch, capsys):
+def test_an_interrupted_run_prints_the_command_that_resumes_it(tmp_path, monkeypatch, capsys, reproduce_data_args):
     data = write_bars(tmp_path / "bars", 1)
     run = tmp_path / "my run"
     assert cli.main([*TINY, "--data-dir", str(data), "--run-dir", str(run)]) == 0
@@ -81,7 +81,7 @@ def test_an_interrupted_run_prints_the_command_that_resumes_it(tmp_path, monkeyp
     assert cli.main([*TINY, "--data-dir", str(data), "--run-dir", str(tmp_path / "new")]) == 130
     assert "before the first checkpoint: nothing to resume" in capsys.readouterr().err
     monkeypatch.setattr("stochmem.reproduce.run_experiment", interrupt)
-    assert cli.main(["reproduce", "fig3", "--out", str(tmp_path)]) == 130
+    assert cli.main(["reproduce", "fig3", "--out", str(tmp_path / "out"), *reproduce_data_args]) == 130
     assert "run the same command again to resume" in capsys.readouterr().err
 
 

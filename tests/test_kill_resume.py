@@ -57,7 +57,11 @@ def test_random_sigkills_then_resume_end_bit_identical(tmp_path, data_args):
             ["train", "--run-dir", str(broken), "--resume", "--quiet"]
         process = subprocess.Popen([sys.executable, "-c", SLOW_WRITES, *command], env=env,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.8, 3.0))  # interpreter start-up is ~1 s: kills land before, during and after
+        started = time.monotonic()  # a fresh run: wait until it has started, however slow the machine is today
+        while not resume and process.poll() is None and not (broken / "config.json").exists() \
+                and time.monotonic() - started < 120:
+            time.sleep(0.01)
+        time.sleep(rng.uniform(0.0, 2.0))  # a resume's start-up is ~1 s: kills land before, during and after it
         if process.poll() is not None:  # it finished: start the run again from scratch to keep killing it
             assert process.returncode == 0
             finished_early += 1
@@ -70,7 +74,9 @@ def test_random_sigkills_then_resume_end_bit_identical(tmp_path, data_args):
         mid_write += bool(list(broken.glob(".*.tmp")))
         if (broken / "checkpoint.json").exists():
             positions.add(json.loads((broken / "checkpoint.json").read_text())["arrays"])
-    assert cli.main(["train", "--run-dir", str(broken), "--resume", "--quiet"]) == 0
+    finish = ["train", "--run-dir", str(broken), "--resume", "--quiet"] if (broken / "config.json").exists() \
+        else [*ARGS, *data_args, "--run-dir", str(broken)]  # the last kill landed before the run had started
+    assert cli.main(finish) == 0
     assert _arrays_equal(final_state(broken), final_state(whole)), (
         f"after {kills} SIGKILLs ({mid_write} inside a write) and resumes the run differs from an uninterrupted one")
     assert not list(broken.glob(".*.tmp")), "leftover temporary files are removed on the next start"
