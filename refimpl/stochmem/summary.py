@@ -149,6 +149,7 @@ def plot(base: Path, experiment: Experiment, summary: dict[str, Any]) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     settings = summary["settings"]
@@ -190,7 +191,7 @@ def plot(base: Path, experiment: Experiment, summary: dict[str, Any]) -> None:
                 ax.axhline(100 - s["paper"], color=line.get_color(), linestyle=":", linewidth=1)
         ax.set_xlabel("epoch")
         ax.set_ylabel("training error (%)   (dotted: paper's test error)")
-        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # whole epochs
         bars = bars.replace("error bars", "shaded")
     ax.set_title(experiment.title + bars, fontsize="medium")
     ax.legend(fontsize="small")
