@@ -48,17 +48,13 @@ def test_a_killed_worker_costs_only_its_runs_progress(tmp_path, reproduce_data_a
     whole, broken = tmp_path / "whole", tmp_path / "broken"
     assert cli.main(["reproduce", str(config), "--out", str(whole), "--quiet", *reproduce_data_args]) == 0
     process = run_cli("reproduce", str(config), "--out", str(broken), "--workers", "2", *reproduce_data_args)
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline and not list(broken.glob("crash/*/checkpoint.json")):
-        time.sleep(0.05)
-    killed = []
-    for holder in broken.glob(f"crash/*/{rundir.HOLDER_NAME}"):
-        state = json.loads((holder.parent / "checkpoint.json").read_text())["state"]
-        if state["epoch"] < 3:
-            os.kill(json.loads(holder.read_text())["pid"], signal.SIGKILL)  # a Dask worker dies (OOM killer)
-            killed.append(holder.parent.name)
-            break
-    _out, err = process.communicate(timeout=300)
+    try:
+        killed = kill_a_worker_mid_run(broken / "crash")
+        _out, err = process.communicate(timeout=300)
+    finally:
+        if process.poll() is None:  # the test failed early: stop the reproduction and its workers
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
     if not killed:
         pytest.skip("no run was in progress when the test looked: it proved nothing")
     assert process.returncode == 0, err
@@ -71,6 +67,27 @@ def test_a_killed_worker_costs_only_its_runs_progress(tmp_path, reproduce_data_a
         assert all((arrays_whole[k] == arrays_broken[k]).all() for k in arrays_whole), f"{name}: not bit-identical"
     log = (broken / "crash" / killed[0] / "log.txt").read_text()
     assert "resuming at epoch" in log, "the killed run was restarted from scratch instead of its checkpoint"
+
+
+def kill_a_worker_mid_run(experiment_dir, timeout=300.0):
+    """SIGKILL the Dask worker training a run that has checkpointed but not finished; the names of the runs whose
+    worker was killed (none if no run was caught in the middle)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for holder in experiment_dir.glob(f"*/{rundir.HOLDER_NAME}"):
+            try:
+                state = json.loads((holder.parent / "checkpoint.json").read_text())["state"]
+                pid = json.loads(holder.read_text())["pid"]
+            except (OSError, ValueError, KeyError):
+                continue  # not checkpointed yet, or a file being replaced: look again
+            if state["epoch"] < 3:
+                os.kill(pid, signal.SIGKILL)  # a Dask worker dies, as under the OOM killer
+                return [holder.parent.name]
+        if len(list(experiment_dir.glob("*/checkpoint.json"))) == 2 and not list(
+                experiment_dir.glob(f"*/{rundir.HOLDER_NAME}")):
+            return []  # both runs finished before one could be caught
+        time.sleep(0.05)
+    return []
 
 
 def test_a_run_that_fails_is_reported_once_and_the_others_finish(tmp_path, reproduce_data_args, capsys):

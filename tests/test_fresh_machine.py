@@ -81,7 +81,8 @@ def test_an_interrupted_run_prints_the_command_that_resumes_it(tmp_path, monkeyp
     assert cli.main([*TINY, "--data-dir", str(data), "--run-dir", str(tmp_path / "new")]) == 130
     assert "before the first checkpoint: nothing to resume" in capsys.readouterr().err
     monkeypatch.setattr("stochmem.reproduce.run_experiment", interrupt)
-    assert cli.main(["reproduce", "fig3", "--out", str(tmp_path / "out"), *reproduce_data_args]) == 130
+    assert cli.main(["reproduce", "fig3", "--out", str(tmp_path / "out"), "--set", "train_size=60", "--set",
+                     "test_size=40", *reproduce_data_args]) == 130
     assert "run the same command again to resume" in capsys.readouterr().err
 
 

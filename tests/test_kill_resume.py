@@ -41,6 +41,14 @@ def final_state(run_dir):
     return arrays, without_seconds(state)
 
 
+def checkpoint_name(run_dir):
+    """The arrays file of the run's current checkpoint, or None (no checkpoint yet, or one being replaced)."""
+    try:
+        return json.loads((run_dir / "checkpoint.json").read_text())["arrays"]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
 def test_random_sigkills_then_resume_end_bit_identical(tmp_path, data_args):
     whole, broken = tmp_path / "whole", tmp_path / "broken"
     assert cli.main([*ARGS, *data_args, "--run-dir", str(whole)]) == 0
@@ -55,13 +63,13 @@ def test_random_sigkills_then_resume_end_bit_identical(tmp_path, data_args):
         resume = ["--resume"] if (broken / "config.json").exists() else []
         command = [*ARGS, *data_args, "--run-dir", str(broken)] if not resume else \
             ["train", "--run-dir", str(broken), "--resume", "--quiet"]
+        before = checkpoint_name(broken)
         process = subprocess.Popen([sys.executable, "-c", SLOW_WRITES, *command], env=env,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        started = time.monotonic()  # a fresh run: wait until it has started, however slow the machine is today
-        while not resume and process.poll() is None and not (broken / "config.json").exists() \
-                and time.monotonic() - started < 120:
+        started = time.monotonic()  # wait until this attempt has made progress, however slow the machine is today,
+        while process.poll() is None and checkpoint_name(broken) == before and time.monotonic() - started < 120:
             time.sleep(0.01)
-        time.sleep(rng.uniform(0.0, 2.0))  # a resume's start-up is ~1 s: kills land before, during and after it
+        time.sleep(rng.uniform(0.0, 0.6))  # then kill at a random moment: between, during or inside checkpoint writes
         if process.poll() is not None:  # it finished: start the run again from scratch to keep killing it
             assert process.returncode == 0
             finished_early += 1
