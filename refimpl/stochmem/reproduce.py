@@ -18,7 +18,7 @@ import re
 import tomllib
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -29,11 +29,12 @@ from stochmem import rundir
 from stochmem.backend_api import THREADS_ENV, WORKERS_ENV
 from stochmem.cluster import Executor, report, subscribe, unsubscribe
 from stochmem.config import ConfigError
-from stochmem.parameters import ALIASES, BY_NAME, parse_sizes, reject_unknown
+from stochmem.parameters import ALIASES, BY_NAME, reject_unknown
 from stochmem.progress import RunBoard
 from stochmem.runs import (
     RunSpec,
     check_resumable,
+    check_same_run,
     evaluate_checkpoint,
     execute,
     load_data,
@@ -52,6 +53,7 @@ from stochmem.sweeps import (
     axis_values,
     check_not_set_per_run,
     combine,
+    normalised,
     parse_value,
     points,
 )
@@ -85,13 +87,9 @@ MAX_RUNS = 10_000
 
 
 def _normalise(key: str, value: Any, source: str) -> tuple[str, Any]:
-    key = ALIASES.get(key, key)
-    if key == "sizes" and isinstance(value, str):
-        try:
-            value = list(parse_sizes(value))
-        except ConfigError as error:
-            raise ConfigError(f"{source}: {error}") from None
-    return key, value
+    """A parameter's plain name and its value in a run's form (:func:`stochmem.sweeps.normalised`)."""
+    name = ALIASES.get(key, key)
+    return name, normalised(name, value, source)
 
 
 def _read_document(name_or_path: str) -> tuple[dict[str, Any], str]:
@@ -366,10 +364,7 @@ def run_state(folder: Path, spec: RunSpec) -> str:
     if not (folder / "config.json").is_file():
         return "new"
     if not (folder / "checkpoint.json").is_file():
-        saved = read_spec(folder)
-        if replace(saved, epochs=spec.epochs) != spec:
-            raise ConfigError(f"{folder} holds a different run (not yet checkpointed); choose another --out or "
-                              "delete it")
+        check_same_run(folder, spec)
         return "restarts (no checkpoint yet)"
     _saved, state = check_resumable(folder, spec)
     return "finished" if state.epoch >= spec.epochs else f"resumes at epoch {state.epoch + 1}"

@@ -285,14 +285,21 @@ def prepare_resume(run_dir: Path, spec: RunSpec) -> TrainingState:
     return state
 
 
-def check_resumable(run_dir: Path, spec: RunSpec) -> tuple[RunSpec, TrainingState]:
-    """The run ``run_dir`` holds and its saved state, or a ConfigError unless ``spec`` can continue it (the same
-    run, asking for as many epochs as are finished or more); changes nothing (see :func:`prepare_resume`)."""
+def check_same_run(run_dir: Path, spec: RunSpec) -> RunSpec:
+    """The run ``run_dir``'s config holds, or a ConfigError naming what differs unless it is ``spec`` but for the
+    number of epochs."""
     saved = read_spec(run_dir)
     if replace(saved, epochs=spec.epochs) != spec:
         changed = sorted(k for k, v in spec.to_json().items() if saved.to_json()[k] != v and k != "epochs")
         raise ConfigError(f"{run_dir} holds a different run (it differs in {', '.join(changed)}); "
                           "choose another --out/--run-dir or delete it")
+    return saved
+
+
+def check_resumable(run_dir: Path, spec: RunSpec) -> tuple[RunSpec, TrainingState]:
+    """The run ``run_dir`` holds and its saved state, or a ConfigError unless ``spec`` can continue it (the same
+    run, asking for as many epochs as are finished or more); changes nothing (see :func:`prepare_resume`)."""
+    saved = check_same_run(run_dir, spec)
     state = rundir.load_state(run_dir)  # the crossbars are read, and checked, by whoever trains or evaluates
     if spec.epochs < state.epoch:
         raise ConfigError(f"{run_dir} has already finished {state.epoch} epochs: ask for at least that many "
