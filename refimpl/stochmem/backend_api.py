@@ -30,21 +30,67 @@ class BackendError(RuntimeError):
     """A backend is unknown, unavailable, or broken; the message names it and says why."""
 
 
+#: [SPEC 6.5] The clause groups an implementation may claim, each with the operations of the contract it answers.
+#: A hardware block that is only the stream encoder and AND/popcount claims ``streams``; the suite then certifies
+#: exactly that group and says that the others were not tested.
+CLAUSE_GROUPS: dict[str, str] = {
+    "randomness": "[SPEC 2.1, 2.5] Philox4x32-10 words and Box-Muller normals (philox, normals)",
+    "streams": "[SPEC 1.1-1.4] Bernoulli streams and AND/popcount coincidences (encode, coincidence_counts)",
+    "device": "[SPEC 4.3-4.5] programming events and resets of the device pair (program, reset)",
+    "network": "[SPEC 3, 4.6] crossbar updates and whole networks (update_layer, create_model)",
+    "data": "[SPEC 5.3, 5.4] the optional data-path methods (read_image, corrupt)",
+}
+#: The backend operations of each group: what a backend that claims the group must answer.
+GROUP_OPERATIONS: dict[str, tuple[str, ...]] = {
+    "randomness": ("philox", "normals"),
+    "streams": ("encode", "coincidence_counts"),
+    "device": ("program", "reset"),
+    "network": ("update_layer", "create_model"),
+    "data": ("read_image", "corrupt"),
+}
+
+
+def default_groups(kinds: frozenset[str]) -> frozenset[str]:
+    """The groups a backend claims when it does not say: all of them, but ``device`` only with the memristive
+    kind (before groups existed, the device tests ran only for backends that implement that kind)."""
+    return frozenset(g for g in CLAUSE_GROUPS if g != "device" or "memristive" in kinds)
+
+
 @dataclass(frozen=True)
 class Capabilities:
-    """What a backend claims. The conformance suite tests exactly these claims."""
+    """What a backend claims. The conformance suite tests exactly these claims.
+
+    ``groups`` are the clause groups it implements (:data:`CLAUSE_GROUPS`; default :func:`default_groups`);
+    ``kinds`` the network kinds its ``network`` group implements (empty exactly when it does not claim
+    ``network``); ``exact`` whether it follows the specified generator bit for bit ([SPEC 6.1]) or only
+    statistically ([SPEC 6.2]).
+    """
 
     kinds: frozenset[str] = frozenset(NETWORK_KINDS)
     exact: bool = True
+    groups: frozenset[str] | None = None
 
     def __post_init__(self) -> None:
+        if self.groups is None:
+            object.__setattr__(self, "groups", default_groups(frozenset(self.kinds)))
+        unknown_groups = set(self.claimed) - set(CLAUSE_GROUPS)
+        if unknown_groups or not self.claimed:
+            raise ValueError(f"groups must be a non-empty subset of {tuple(CLAUSE_GROUPS)}, "
+                             f"got {sorted(self.claimed)}")
         unknown = set(self.kinds) - set(NETWORK_KINDS)
-        if unknown or not self.kinds:
-            raise ValueError(f"kinds must be a non-empty subset of {NETWORK_KINDS}, got {sorted(self.kinds)}")
+        if unknown or bool(self.kinds) != ("network" in self.claimed):
+            raise ValueError(f"kinds must be a non-empty subset of {NETWORK_KINDS} when the network group is "
+                             f"claimed, and empty otherwise; got {sorted(self.kinds)}")
+
+    @property
+    def claimed(self) -> frozenset[str]:
+        """The clause groups claimed (``groups`` after defaults)."""
+        return self.groups if self.groups is not None else frozenset()
 
     def describe(self) -> str:
+        groups = ",".join(g for g in CLAUSE_GROUPS if g in self.claimed)
         kinds = ",".join(k for k in NETWORK_KINDS if k in self.kinds)
-        return f"{'exact' if self.exact else 'statistical'}; kinds {kinds}"
+        return f"{'exact' if self.exact else 'statistical'}; groups {groups}" + (f"; kinds {kinds}" if kinds else "")
 
 
 @runtime_checkable

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from stochmem import __version__, parameters
-from stochmem.backend_api import THREADS_ENV, BackendError
+from stochmem.backend_api import CLAUSE_GROUPS, THREADS_ENV, BackendError
 from stochmem.cluster import SCHEDULER_ENV
 from stochmem.config import ConfigError
 from stochmem.data import DATA_DIR_ENV, DataError, load_split, resolve_data_dir, verify_dir
@@ -175,12 +175,32 @@ def build_parser() -> argparse.ArgumentParser:
         "conform", help="run the conformance suite against a backend",
         description="Run the conformance suite (a pytest plugin shipped in stochmem) against one backend and "
                     "report, clause by clause, where it agrees with the reference. Extra arguments go to pytest.")
-    conform.add_argument("backend", help="backend name (see `stochmem backends`)")
+    conform.add_argument("backend", nargs="?", default=None, help="backend name (see `stochmem backends`)")
+    conform.add_argument("--exec", dest="exec_command", metavar="COMMAND", default=None,
+                         help="instead of a backend, test a program in any language that speaks the process protocol "
+                              "(specs/07-protocol.md), e.g. --exec ./stochmem-c; it is graded on the clause groups "
+                              "it claims")
+    conform.add_argument("--exec-timeout", type=float, default=60.0, metavar="SECONDS",
+                         help="how long the program may take to answer one request (default 60)")
     conform.add_argument("--xfails", default=None, help="file of known deviations: one test id per line")
     conform.add_argument("--data-dir", default=None,
                          help="real MNIST for the end-to-end tier (default: $STOCHMEM_DATA_DIR, else the 5,000 digits "
                               "of the embedded extra; the report header says which)")
     conform.epilog = "Any further arguments (e.g. -m statistical, -k spec_4, -q) are passed to pytest."
+
+    serve = commands.add_parser(
+        "serve", help="serve a backend over the process protocol on stdin/stdout (an oracle for other programs)",
+        description="Answer process-protocol requests (specs/07-protocol.md), one JSON object per line on stdin, "
+                    "with the named backend; `stochmem conform --exec \"stochmem serve numpy\"` tests the bridge.")
+    serve.add_argument("backend", nargs="?", default="reference", help="backend name (default reference)")
+    vectors = commands.add_parser(
+        "vectors", help="export the JSON test vectors of chosen clause groups (for testbenches that read files)",
+        description="Write the specification's JSON test vectors (generated from the reference) for the chosen "
+                    "clause groups into a folder, with their schema: the files a testbench that cannot speak the "
+                    "process protocol (an HDL simulation, say) compares against.")
+    vectors.add_argument("--groups", default=",".join(CLAUSE_GROUPS),
+                         help=f"comma-separated clause groups (default all: {','.join(CLAUSE_GROUPS)})")
+    vectors.add_argument("--out", required=True, help="folder to write the vector files into (created if needed)")
 
     data = commands.add_parser("data", help="check or fetch the MNIST files")
     data_commands = data.add_subparsers(dest="data_command", required=True, metavar="ACTION")
@@ -330,11 +350,37 @@ def command_backends() -> int:
     return 0
 
 
+EXEC_PLACEHOLDER = "-"
+
+
 def command_conform(args: argparse.Namespace) -> int:
     from stochmem.conformance.runner import run_conformance
 
-    return run_conformance(args.backend, xfails=args.xfails, data_dir=args.data_dir,
-                           extra_args=list(args.pytest_args))
+    if args.backend == EXEC_PLACEHOLDER:
+        args.backend = None
+    if (args.backend is None) == (args.exec_command is None):
+        raise ConfigError("conform needs either a backend name or --exec COMMAND (not both)")
+    extra = list(args.pytest_args)
+    if args.exec_command is not None:
+        extra = ["--stochmem-exec", args.exec_command, "--stochmem-exec-timeout", str(args.exec_timeout), *extra]
+    return run_conformance(args.backend or "reference", xfails=args.xfails, data_dir=args.data_dir,
+                           extra_args=extra)
+
+
+def command_serve(args: argparse.Namespace) -> int:
+    from stochmem.plugins import default_host
+    from stochmem.protocol.server import serve
+
+    return serve(default_host().get(args.backend), sys.stdin, sys.stdout)
+
+
+def command_vectors(args: argparse.Namespace) -> int:
+    from stochmem.vectors import export_groups
+
+    groups = [g.strip() for g in args.groups.split(",") if g.strip()]
+    for path, count in export_groups(groups, Path(args.out)):
+        print(f"wrote {path} ({count} tests)")
+    return 0
 
 
 def command_data(args: argparse.Namespace) -> int:
@@ -353,6 +399,12 @@ def command_data(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
+    if args.command == "conform" and args.exec_command is not None and args.backend is not None:
+        # With --exec there is no backend name: the optional positional must not swallow a pytest argument
+        # (`-m "not end_to_end"`), so parse again with a placeholder in its place.
+        argv = list(sys.argv[1:] if argv is None else argv)
+        argv.insert(argv.index("conform") + 1, EXEC_PLACEHOLDER)
+        args, extra = parser.parse_known_args(argv)
     if extra and args.command != "conform":
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     args.pytest_args = extra
@@ -369,6 +421,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return command_backends()
         if args.command == "conform":
             return command_conform(args)
+        if args.command == "serve":
+            return command_serve(args)
+        if args.command == "vectors":
+            return command_vectors(args)
         return command_data(args)
     except (ConfigError, DataError, BackendError, RunDirError, OSError) as error:
         if args.debug:

@@ -13,27 +13,22 @@ import argparse
 import copy
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bitarray import bitarray
-from bitarray.util import ba2hex
-
 from stochmem import SPEC_VERSION, device, network
-from stochmem.config import DeviceParams, NetworkConfig, NetworkKind, to_dict
+from stochmem.config import ConfigError, DeviceParams, NetworkConfig, NetworkKind, to_dict
 from stochmem.philox import philox4x32
+from stochmem.protocol import codec
+from stochmem.protocol.codec import bits_hex, device_json, draw_json
 from stochmem.rng import Draw, Site, normals, permutation
 from stochmem.streams import and_count, encode_many
 
 SCHEMA_NAME = "schema.json"
+CHECKOUT_SCHEMA = Path(__file__).resolve().parents[2] / "specs" / "vectors" / SCHEMA_NAME
 Json = dict[str, Any]
-
-
-def bits_hex(stream: bitarray) -> str:
-    """A stream as hex: bit n is bit 3 - (n mod 4) of hex digit n // 4 (big-endian), zero-padded to 4 bits."""
-    return ba2hex(bitarray(stream.to01() + "0" * (-len(stream) % 4), endian="big"))
 
 
 def envelope(algorithm: str, notes: dict[str, str], groups: list[Json]) -> Json:
@@ -78,10 +73,6 @@ def philox_vectors() -> Json:
                     [{"type": "PhiloxTest", "rounds": 10, "tests": tests}])
 
 
-def draw_json(draw: Draw) -> Json:
-    return {"seed": draw.seed, "site": int(draw.site), "step": draw.step, "layer": draw.layer, "aux": draw.aux}
-
-
 def stream_vectors() -> Json:
     """[SPEC 1.2, 1.3, 1.4, 2.4-2.6] Stream encodings, AND/popcount, normals and permutations."""
     threshold_probabilities = [0.0, 1.0, 0.5, 2.0**-32, 1 - 2.0**-32, 1e-12, 0.1, 1 / 3, 0.999, 1.5, -0.25]
@@ -120,19 +111,19 @@ def device_vectors() -> Json:
             params = DeviceParams(sigma=sigma, noise_mode=mode)
             noise = Draw(11, Site.PROGRAM_NOISE, 42, 1)
             for synapse, (g, n) in enumerate([(0.0, 1), (3.0, 4), (30.5, 3), (12.25, 10), (5.0, 0)]):
-                program_tests.append({"device": _device_json(params), "noise": draw_json(noise), "bitLength": 10,
+                program_tests.append({"device": device_json(params), "noise": draw_json(noise), "bitLength": 10,
                                       "synapse": synapse, "g": g, "pulses": n,
                                       "result": "valid", "after": device.program(g, n, params, noise, synapse, 10)})
         params = DeviceParams(sigma=sigma)
         noise = Draw(11, Site.RESET_NOISE, 14, 0)
         for synapse, (gp, gm) in enumerate([(5.0, 2.0), (2.0, 9.0), (4.0, 4.0), (31.0, 0.0), (0.3, 0.1)]):
             after = device.reset_pair(gp, gm, params, noise, synapse)
-            reset_tests.append({"device": _device_json(params), "noise": draw_json(noise), "synapse": synapse,
+            reset_tests.append({"device": device_json(params), "noise": draw_json(noise), "synapse": synapse,
                                 "gPlus": gp, "gMinus": gm, "gPlusAfter": after[0], "gMinusAfter": after[1]})
         noise = Draw(11, Site.INIT_DEVICE_NOISE, 0, 2)
         for synapse, w in enumerate([0.0, 0.05, -0.05, 0.0161, -0.9, 3.0]):
             after = device.initial_pair(w, params, noise, synapse)
-            init_tests.append({"device": _device_json(params), "noise": draw_json(noise), "synapse": synapse,
+            init_tests.append({"device": device_json(params), "noise": draw_json(noise), "synapse": synapse,
                                "weight": w, "gPlus": after[0], "gMinus": after[1]})
     return envelope("MemristivePair", {},
                     [{"type": "ProgramTest", "comment": "[SPEC 4.3, 4.4] level coordinate after an event",
@@ -141,19 +132,9 @@ def device_vectors() -> Json:
                      {"type": "InitialProgramTest", "comment": "[SPEC 4.6]", "tests": init_tests}])
 
 
-def _device_json(params: DeviceParams) -> Json:
-    return to_dict(NetworkConfig(device=params))["device"]  # type: ignore[no-any-return]
-
-
 def layers_json(net: network.Network) -> list[Json]:
-    out = []
-    for layer in net.layers:
-        entry: Json = {"weights": [list(row) for row in layer.weights]}  # copies: training mutates the rows
-        if layer.g_plus is not None and layer.g_minus is not None:
-            entry["gPlus"] = [list(row) for row in layer.g_plus]
-            entry["gMinus"] = [list(row) for row in layer.g_minus]
-        out.append(entry)
-    return out
+    """The crossbars of ``net`` as the vectors carry them (copies: training mutates the rows)."""
+    return codec.layers_json(net.layers)
 
 
 TRAINING_SIZES = (12, 5, 3)
@@ -261,12 +242,111 @@ def training_vectors() -> Json:
     return envelope("TrainingStep", {}, groups)
 
 
+def protocol_vectors() -> Json:
+    """[SPEC 7] Exchanges of the process protocol: each request and the reference's reply, as ``stochmem serve``
+    answers them (in memory; the same session throughout, so the model handles follow on)."""
+    from stochmem.protocol.server import Session
+    from stochmem.reference_backend import ReferenceBackend
+
+    session = Session(ReferenceBackend())
+    device_params = device_json(DeviceParams(sigma=0.5))
+    config = to_dict(NetworkConfig(kind="memristive", sizes=(3, 2), bit_length=5, lr=0.5,
+                                   device=DeviceParams(sigma=0.1, reset_every=2)))
+    requests: list[tuple[str, Json, str]] = [
+        ("session", {"op": "hello", "protocol": 1, "specVersion": SPEC_VERSION, "client": "stochmem"},
+         "handshake: the implementation states its claims"),
+        ("randomness", {"op": "philox", "counter": ["00000000"] * 4, "key": ["00000000"] * 2}, "[SPEC 2.1]"),
+        ("randomness", {"op": "normals", "draw": draw_json(Draw(5, Site.PROGRAM_NOISE, 2, 1)), "count": 4},
+         "[SPEC 2.5]"),
+        ("streams", {"op": "encode", "probabilities": [0.3, 0.75, 0.0, 1.0], "bitLength": 6,
+                     "draw": draw_json(Draw(5, Site.FORWARD_STREAM, 2, 1))}, "[SPEC 1.2, 1.3]"),
+        ("streams", {"op": "coincidenceCounts", "rowProbabilities": [0.5, 1.0, 0.25],
+                     "columnProbabilities": [0.6, 0.1], "bitLength": 6,
+                     "rowDraw": draw_json(Draw(5, Site.UPDATE_ROW, 2, 1)),
+                     "columnDraw": draw_json(Draw(5, Site.UPDATE_COLUMN, 2, 1))}, "[SPEC 1.4]: counts[j][i]"),
+        ("device", {"op": "program", "levels": [3.0, 30.5, 0.0], "pulses": [2, 3, 0], "synapses": [3, 4, 5],
+                    "device": device_params, "noise": draw_json(Draw(5, Site.PROGRAM_NOISE, 2, 1)),
+                    "bitLength": 10}, "[SPEC 4.3, 4.4]"),
+        ("device", {"op": "reset", "gPlus": [6.0, 1.0, 2.0], "gMinus": [2.0, 4.0, 2.0], "synapses": [0, 1, 2],
+                    "device": device_params, "noise": draw_json(Draw(5, Site.RESET_NOISE, 2, 1))}, "[SPEC 4.5]"),
+        ("network", {"op": "createModel", "config": config, "seed": 7}, "[SPEC 3.4, 4.6]: returns a handle"),
+        ("network", {"op": "trainStep", "model": 1, "image": [0.2, 1.0, 0.0], "label": 1, "step": 1, "eta": 0.5},
+         "[SPEC 3.5, 4.5]: step 1 is a reset step (reset_every 2)"),
+        ("network", {"op": "predict", "model": 1, "image": [0.2, 1.0, 0.0], "imageIndex": 4, "repeat": 0,
+                     "bitLength": None}, "[SPEC 3.9]"),
+        ("network", {"op": "exportLayers", "model": 1}, "[SPEC 3.5]"),
+        ("network", {"op": "loadLayers", "model": 1, "layers": [
+            {"weights": [[0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]],
+             "gPlus": [[0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]],
+             "gMinus": [[0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]]}]}, "[SPEC 3.5]"),
+        ("network", {"op": "updateLayer", "layer": {"weights": [[0.5, -0.25], [0.0, 1.0]]}, "inputs": [0.8, 1.0],
+                     "deltas": [0.3, -0.6], "eta": 0.3, "config": to_dict(NetworkConfig(kind="stochastic",
+                                                                                      sizes=(1, 2), bit_length=7)),
+                     "seed": 9, "step": 2, "index": 0}, "[SPEC 3.7, 3.8]"),
+        ("network", {"op": "dropModel", "model": 1}, "frees the model"),
+        ("data", {"op": "readImage", "pixels": [0, 51, 255]}, "[SPEC 5.3]"),
+        ("data", {"op": "corrupt", "image": [0.0, 0.5, 1.0], "variance": 0.2, "seed": 5, "imageIndex": 17,
+                  "repeat": 0}, "[SPEC 5.4]"),
+        ("session", {"op": "trainStep", "model": 1, "image": [0.2, 1.0, 0.0], "label": 1, "step": 1, "eta": 0.5},
+         "an error reply: the model was dropped"),
+        ("session", {"op": "bye"}, "the end of the session; the implementation exits"),
+    ]
+    groups: dict[str, list[Json]] = {}
+    for number, (group, request, comment) in enumerate(requests, start=1):
+        message = {"id": number, **request}
+        reply = session.answer(json.dumps(message))
+        groups.setdefault(group, []).append({"request": message, "reply": reply, "comment": comment})
+    return envelope("ProcessProtocol", {"session": "one session, in order: the ids and model handles follow on"},
+                    [{"type": "ExchangeTest", "clauseGroup": group, "tests": tests} for group, tests in groups.items()])
+
+
 GENERATORS: dict[str, Callable[[], Json]] = {
     "philox.json": philox_vectors,
     "streams.json": stream_vectors,
     "device.json": device_vectors,
     "training.json": training_vectors,
+    "protocol.json": protocol_vectors,
 }
+#: [SPEC 6.5] The clause group of each type of test group (protocol exchanges carry their own ``clauseGroup``).
+CLAUSE_GROUP_OF_TYPE = {
+    "PhiloxTest": "randomness", "NormalTest": "randomness", "PermutationTest": "randomness",
+    "EncodeTest": "streams", "AndPopcountTest": "streams",
+    "ProgramTest": "device", "ResetTest": "device", "InitialProgramTest": "device",
+    "TrainingStepTest": "network",
+}
+
+
+def select_groups(document: Json, groups: Collection[str]) -> Json | None:
+    """``document`` with only the test groups of the chosen clause groups (tcIds kept, so a failure can be
+    looked up in the full file), or None when none is left. Protocol exchanges of the session always stay."""
+    kept = [group for group in document["testGroups"]
+            if group.get("clauseGroup", CLAUSE_GROUP_OF_TYPE.get(group["type"])) in {*groups, "session"}]
+    if not any(group.get("clauseGroup") != "session" for group in kept):
+        return None
+    return {**document, "numberOfTests": sum(len(g["tests"]) for g in kept), "testGroups": kept}
+
+
+def export_groups(groups: Sequence[str], out: Path) -> list[tuple[Path, int]]:
+    """[SPEC 6.5] Write the vector files of ``groups`` (and the schema) into ``out``; returns (path, tests)."""
+    from stochmem.backend_api import CLAUSE_GROUPS
+
+    unknown = [g for g in groups if g not in CLAUSE_GROUPS]
+    if unknown or not groups:
+        raise ConfigError(f"--groups: unknown clause group {', '.join(unknown) or '(none given)'}; choose from "
+                          f"{', '.join(CLAUSE_GROUPS)}")
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, generate in GENERATORS.items():
+        selected = select_groups(generate(), groups)
+        if selected is not None:
+            path = out / name
+            path.write_text(render(selected))
+            written.append((path, selected["numberOfTests"]))
+    schema = CHECKOUT_SCHEMA
+    if schema.is_file():  # a source checkout; an installed package carries the generators, not specs/
+        (out / SCHEMA_NAME).write_text(schema.read_text())
+        written.append((out / SCHEMA_NAME, 0))
+    return written
 
 
 def render(document: Json) -> str:

@@ -7,6 +7,9 @@ Use it through ``stochmem conform NAME``, or directly::
 Options (each also an environment variable):
 
 * ``--stochmem-backend`` / ``STOCHMEM_BACKEND``: the backend under test (default ``reference``);
+* ``--stochmem-exec`` / ``STOCHMEM_EXEC`` (``stochmem conform --exec``): instead, a command that speaks the
+  process protocol [SPEC 7]; the implementation runs as a subprocess and is tested on the clause groups it
+  claims in its handshake; ``--stochmem-exec-timeout`` (``--exec-timeout``) bounds each reply (default 60 s);
 * ``--stochmem-xfails`` / ``STOCHMEM_XFAILS``: a file of known deviations, one test id (or id prefix) per line,
   ``#`` comments allowed; matching tests are marked ``xfail(strict=True)``, so a deviation that is fixed is
   noticed too;
@@ -19,7 +22,9 @@ Options (each also an environment variable):
   MNIST digits of the ``embedded`` extra, and the report header says which data it used.
 
 Tiers are markers: ``exact`` (bit-identical to the reference; skipped for backends that do not claim it),
-``statistical`` and ``end_to_end``. Select with ``-m``.
+``statistical`` and ``end_to_end``. Select with ``-m``. Every test also names its clause group
+(``groups`` marker, [SPEC 6.5]); tests of groups the backend does not claim are skipped, and the run ends with
+a certification report, one verdict per group (:mod:`stochmem.conformance.certification`).
 """
 
 from __future__ import annotations
@@ -30,7 +35,8 @@ from pathlib import Path
 
 import pytest
 
-from stochmem.backend_api import Backend, BackendError
+from stochmem.backend_api import CLAUSE_GROUPS, Backend, BackendError
+from stochmem.conformance.certification import Certification
 from stochmem.plugins import default_host
 
 TIERS = {
@@ -44,6 +50,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("stochmem", "stochmem conformance")
     group.addoption("--stochmem-backend", default=os.environ.get("STOCHMEM_BACKEND", "reference"),
                     help="backend under test (env STOCHMEM_BACKEND; default reference)")
+    group.addoption("--stochmem-exec", default=os.environ.get("STOCHMEM_EXEC"),
+                    help="test a program that speaks the process protocol [SPEC 7] instead (env STOCHMEM_EXEC)")
+    group.addoption("--stochmem-exec-timeout", type=float,
+                    default=float(os.environ.get("STOCHMEM_EXEC_TIMEOUT", "60")),
+                    help="seconds the program may take to answer one request (default 60)")
     group.addoption("--stochmem-xfails", default=os.environ.get("STOCHMEM_XFAILS"),
                     help="file of known deviations, one test id per line (env STOCHMEM_XFAILS)")
     group.addoption("--stochmem-seed", type=int, default=int(os.environ.get("STOCHMEM_CONFORM_SEED", "0")),
@@ -56,14 +67,40 @@ def pytest_configure(config: pytest.Config) -> None:
     for name, description in TIERS.items():
         config.addinivalue_line("markers", f"{name}: {description}")
     config.addinivalue_line("markers", "kinds(*kinds): network kinds the test needs the backend to implement")
+    config.addinivalue_line("markers", "groups(group): the clause group a test certifies [SPEC 6.5]: "
+                                       + ", ".join(CLAUSE_GROUPS))
+    if not config.option.collectonly and not hasattr(config, "workerinput"):
+        backend = _backend(config)
+        config.pluginmanager.register(Certification(backend.name, backend.version, backend.capabilities),
+                                      "stochmem-certification")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    backend = config.stash.get(BACKEND_KEY, None)
+    close = getattr(backend, "close", None)
+    if close is not None:
+        close()
+
+
+BACKEND_KEY = pytest.StashKey[Backend]()
 
 
 def _backend(config: pytest.Config) -> Backend:
-    name = config.getoption("--stochmem-backend")
+    """The backend under test, loaded (or, with --stochmem-exec, started) once per run."""
+    if BACKEND_KEY in config.stash:
+        return config.stash[BACKEND_KEY]
+    command = config.getoption("--stochmem-exec")
     try:
-        return default_host().get(name)
+        if command:
+            from stochmem.protocol.client import connect
+
+            backend: Backend = connect(command, config.getoption("--stochmem-exec-timeout"))
+        else:
+            backend = default_host().get(config.getoption("--stochmem-backend"))
     except BackendError as error:
         raise pytest.UsageError(str(error)) from None
+    config.stash[BACKEND_KEY] = backend
+    return backend
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -128,6 +165,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     backend = _backend(config)
     xfails = read_xfails(config.getoption("--stochmem-xfails")) if config.getoption("--stochmem-xfails") else []
     for item in items:
+        groups_marker = item.get_closest_marker("groups")
+        missing = [g for g in (groups_marker.args if groups_marker else ()) if g not in backend.capabilities.claimed]
+        if missing:
+            item.add_marker(pytest.mark.skip(reason=f"{backend.name} does not claim the {', '.join(missing)} "
+                                                    "clause group"))
+            continue
         if item.get_closest_marker("exact") and not backend.capabilities.exact:
             item.add_marker(pytest.mark.skip(reason=f"{backend.name} does not claim exact conformance"))
         kinds_marker = item.get_closest_marker("kinds")

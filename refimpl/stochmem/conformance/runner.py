@@ -9,7 +9,8 @@ import pytest
 
 def run_conformance(backend: str, xfails: str | None = None, data_dir: str | None = None,
                     extra_args: list[str] | None = None) -> int:
-    """Run the suite with pytest; returns pytest's exit code (0 when the backend conforms)."""
+    """Run the suite with pytest; returns 0 when the backend conforms, 1 when a test failed, 2 when the backend
+    cannot be loaded or started (pytest's usage error, said in one line), else pytest's exit code."""
     package_dir = Path(__file__).resolve().parent
     args = [
         "-p", "stochmem.conformance.plugin",
@@ -24,4 +25,5 @@ def run_conformance(backend: str, xfails: str | None = None, data_dir: str | Non
     if data_dir:
         args += ["--stochmem-data-dir", data_dir]
     args += [*(extra_args or []), str(package_dir)]
-    return int(pytest.main(args))
+    code = int(pytest.main(args))
+    return 2 if code == pytest.ExitCode.USAGE_ERROR else code

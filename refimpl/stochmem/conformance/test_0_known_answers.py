@@ -17,12 +17,13 @@ from stochmem.config import DeviceParams, NetworkConfig
 from stochmem.network import Layer, device_weights
 from stochmem.rng import Draw, Site
 
-pytestmark = pytest.mark.exact
+pytestmark = pytest.mark.exact  # each test names its clause group
 
 SEED = 5
 LEVEL_TOLERANCE = 1e-9  # [SPEC 6.1]: normals (ln, cos, sin) may differ by a few ulp across math libraries
 
 
+@pytest.mark.groups("streams")
 def test_spec_1_3_known_answer_encode(backend: Backend) -> None:
     """Values [0.3, 0.75], BL = 6, at (FORWARD_STREAM = 3, step 2, layer 1). Bit n of value i is word i*6 + n
     [SPEC 1.3]; word k is lane k mod 4 of the block with counter (k div 4, 2, 1, 3) [SPEC 2.2]:
@@ -38,6 +39,7 @@ def test_spec_1_3_known_answer_encode(backend: Backend) -> None:
     assert [s.to01() for s in streams] == ["100010", "100101"], "[SPEC 1.2, 1.3] hand-derived streams"
 
 
+@pytest.mark.groups("streams")
 def test_spec_1_4_known_answer_coincidences(backend: Backend) -> None:
     """Rows [0.5, 1.0] at (UPDATE_ROW, 2, 1) and column [0.6] at (UPDATE_COLUMN, 2, 1), BL = 6: the rows are
     011101 and 111111 (1.0 always fires), the column 111101; popcount of the ANDs: 4 and 5."""
@@ -46,6 +48,7 @@ def test_spec_1_4_known_answer_coincidences(backend: Backend) -> None:
     assert counts == [[4, 5]], "[SPEC 1.4] hand-derived coincidence counts"
 
 
+@pytest.mark.groups("device")
 def test_spec_4_3_known_answer_programming_event(backend: Backend) -> None:
     """A device at level 3 receives an event of 2 pulses, sigma = 0.5, event mode, synapse m = 3, noise at
     (PROGRAM_NOISE, 2, 1). Normal 3 is the sine of block 1 [SPEC 2.5]: r sin(theta) = 0.6075965374347378, so the
@@ -55,6 +58,7 @@ def test_spec_4_3_known_answer_programming_event(backend: Backend) -> None:
     assert after[0] == pytest.approx(5.303798268717369, abs=LEVEL_TOLERANCE), "[SPEC 4.3] hand-derived level"
 
 
+@pytest.mark.groups("device")
 def test_spec_4_5_known_answer_reset(backend: Backend) -> None:
     """A pair (g+, g-) = (6, 2), sigma = 0.5, synapse 0, noise at (RESET_NOISE, 2, 1): the difference 4 goes back
     onto G+ with one event's noise, normal 0 = 0.7297960203796489, so (4.364898010189824, 0)."""
@@ -63,6 +67,7 @@ def test_spec_4_5_known_answer_reset(backend: Backend) -> None:
         "[SPEC 4.5] hand-derived reset"
 
 
+@pytest.mark.groups("network")
 @pytest.mark.kinds("stochastic")
 def test_spec_3_8_known_answer_stochastic_step(backend: Backend) -> None:
     """One 1-2 crossbar, weights [[0.75, -0.25], [-0.5, 0.5]] (columns j, rows i = pixel, bias), image [0.6],
@@ -84,6 +89,7 @@ def test_spec_3_8_known_answer_stochastic_step(backend: Backend) -> None:
     assert model.export_layers()[0].weights == [[0.5, -0.5], [-0.125, 1.0]], "[SPEC 3.8] hand-derived weights"
 
 
+@pytest.mark.groups("network")
 @pytest.mark.kinds("memristive")
 def test_spec_3_8_4_3_known_answer_memristive_step(backend: Backend) -> None:
     """The same network as a memristive crossbar, sigma = 0, levels g+ = [[3, 1], [0, 2]], g- = [[1, 1], [2, 0]],

@@ -10,9 +10,11 @@ from stochmem.backend_api import Backend
 from stochmem.conformance.plugin import Seeded
 from stochmem.conformance.stats import FAMILY_ALPHA, assert_binomial, assert_binomial_distribution
 from stochmem.conformance.vectors_source import cases, draw_of
+from stochmem.protocol.codec import bits_hex
 from stochmem.rng import Draw, Site
 from stochmem.streams import threshold
-from stochmem.vectors import bits_hex
+
+pytestmark = pytest.mark.groups("streams")
 
 EXAMPLES = 40
 

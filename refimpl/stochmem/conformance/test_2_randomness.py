@@ -12,6 +12,8 @@ from stochmem.conformance.stats import FAMILY_ALPHA, assert_binomial
 from stochmem.conformance.vectors_source import cases, draw_of
 from stochmem.rng import Draw, Site
 
+pytestmark = pytest.mark.groups("randomness")
+
 NORMAL_TOLERANCE = 1e-12  # [SPEC 2.5]: ln, cos, sin may differ by a few ulp between math libraries
 
 

@@ -19,6 +19,8 @@ from stochmem.conformance.stats import FAMILY_ALPHA, assert_mean
 from stochmem.network import Layer, device_weights, update_gain
 from stochmem.rng import Draw, Site, uniforms
 
+pytestmark = pytest.mark.groups("network")
+
 RESETTING = NetworkConfig(kind="memristive", sizes=(12, 6, 4), bit_length=10, lr=0.5,
                           device=DeviceParams(sigma=0.0, reset_every=5))
 

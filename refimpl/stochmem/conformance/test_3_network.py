@@ -16,6 +16,8 @@ from stochmem.conformance.stats import FAMILY_ALPHA, assert_binomial
 from stochmem.conformance.vectors_source import cases
 from stochmem.network import Layer
 
+pytestmark = pytest.mark.groups("network")
+
 WEIGHT_TOLERANCE = 1e-9  # [SPEC 6.1]
 INPUTS = [0.0, 0.2, 0.55, 1.0, 0.8, 1.0]  # five activations and the bias
 DELTAS = [0.3, -0.6, 0.05, -1.0]

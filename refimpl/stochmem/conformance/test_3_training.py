@@ -18,6 +18,8 @@ from stochmem.config import DeviceParams, NetworkConfig
 from stochmem.conformance.compare import assert_same_state
 from stochmem.rng import Draw, Site, uniforms
 
+pytestmark = pytest.mark.groups("network")
+
 START = 41  #: the first training step: not 0, and not a multiple of any reset period below
 STEPS = 9
 ETA = 0.4 * 0.9**3  #: the learning rate of epoch 3 under a 0.9 decay from 0.4 [SPEC 3.5]

@@ -16,7 +16,7 @@ from stochmem.conformance.stats import FAMILY_ALPHA, assert_binomial, assert_sta
 from stochmem.conformance.vectors_source import cases, draw_of
 from stochmem.rng import Draw, Site
 
-pytestmark = pytest.mark.kinds("memristive")
+pytestmark = pytest.mark.groups("device")
 SAMPLES = 4000
 #: Noise spread: 60,000 events per case resolve a few percent of sigma (power table: docs/howto/conformance.md).
 NOISE_SAMPLES = 60_000

@@ -10,6 +10,8 @@ import pytest
 from stochmem.backend_api import Backend, CorruptsInputs, ReadsImages
 from stochmem.data import Dataset, corrupt
 
+pytestmark = pytest.mark.groups("data")
+
 ALL_PIXELS = Dataset([bytes(range(256)), bytes(range(255, -1, -1))], bytes([3, 7]), rows=16, cols=16)
 NOISE_TOLERANCE = 1e-12  # [SPEC 2.5]: the normals may differ by a few ulp between math libraries
 

@@ -17,6 +17,8 @@ from stochmem.data import Dataset, load_split
 from stochmem.embedded import embedded_split
 from stochmem.training import train
 
+pytestmark = pytest.mark.groups("network")
+
 TRAIN, TEST = 1000, 500
 CONFIGS = {
     "float": NetworkConfig(kind="float", sizes=(784, 16, 10)),

@@ -33,6 +33,7 @@ def integer_layers(kind: str) -> tuple[NetworkConfig, list[Layer]]:
     return config, [Layer(device_weights(g_plus, g_minus, config), g_plus, g_minus)]  # type: ignore[arg-type]
 
 
+@pytest.mark.groups("network")
 @pytest.mark.parametrize("kind", ["float", "stochastic", "memristive"])
 def test_spec_3_5_whole_numbers_in_loaded_state_are_numbers(backend: Backend, reference: Backend, kind: str) -> None:
     """[SPEC 3.5, 4.2] load_layers with int weights and levels, then a step: the state stays real-valued (a
@@ -50,6 +51,7 @@ def test_spec_3_5_whole_numbers_in_loaded_state_are_numbers(backend: Backend, re
                        where="state loaded as whole numbers")
 
 
+@pytest.mark.groups("network")
 @pytest.mark.parametrize("kind", ["float", "stochastic", "memristive"])
 def test_spec_3_8_whole_numbers_in_update_layer(backend: Backend, reference: Backend, kind: str) -> None:
     """[SPEC 3.7, 3.8, 4.3] update_layer of a crossbar written with ints equals the reference's."""
@@ -59,6 +61,7 @@ def test_spec_3_8_whole_numbers_in_update_layer(backend: Backend, reference: Bac
     assert_same_layers([got], [want], config, 2, where="update_layer of a crossbar written with whole numbers")
 
 
+@pytest.mark.groups("network")
 @pytest.mark.parametrize("kind", ["float", "stochastic", "memristive"])
 def test_spec_3_9_predict_of_every_kind_with_default_arguments(backend: Backend, reference: Backend,
                                                                kind: str) -> None:
@@ -83,13 +86,20 @@ def test_spec_3_9_predict_of_every_kind_with_default_arguments(backend: Backend,
                              f"{got}, reference {want}")
 
 
-def test_spec_2_5_zero_normals_and_an_empty_reset(backend: Backend) -> None:
-    """[SPEC 2.5, 4.5] Asking for nothing returns nothing: normals(draw, 0) and a reset of no pairs."""
+@pytest.mark.groups("randomness")
+def test_spec_2_5_zero_normals(backend: Backend) -> None:
+    """[SPEC 2.5] Asking for nothing returns nothing: normals(draw, 0)."""
     assert list(backend.normals(Draw(1, Site.INPUT_NOISE), 0)) == [], "[SPEC 2.5] normals(draw, 0) must be empty"
+
+
+@pytest.mark.groups("device")
+def test_spec_4_5_an_empty_reset(backend: Backend) -> None:
+    """[SPEC 4.5] A reset of no pairs returns two empty lists."""
     g_plus, g_minus = backend.reset([], [], [], DeviceParams(sigma=0.1), Draw(1, Site.RESET_NOISE))
     assert (list(g_plus), list(g_minus)) == ([], []), "[SPEC 4.5] a reset of no pairs must return two empty lists"
 
 
+@pytest.mark.groups("streams")
 def test_spec_1_2_thresholds_next_to_a_word(backend: Backend, reference: Backend) -> None:
     """[SPEC 1.2] floor(p 2**32) for p just above a word (w + 0.5)/2**32 equals w, so that word does not fire;
     p = 2**-32 fires only on a zero word (word 3 of this draw is 0)."""
@@ -104,6 +114,7 @@ def test_spec_1_2_thresholds_next_to_a_word(backend: Backend, reference: Backend
                             f"reference {want}"
 
 
+@pytest.mark.groups("network")
 @pytest.mark.kinds("stochastic")
 def test_spec_1_2_a_training_pixel_equal_to_its_word(backend: Backend, reference: Backend) -> None:
     """[SPEC 1.2, 3.3] A pixel whose probability is exactly its first forward word / 2**32 (that bit is 0)."""
@@ -120,6 +131,7 @@ def test_spec_1_2_a_training_pixel_equal_to_its_word(backend: Backend, reference
     assert_same_layers(results[0][1], results[1][1], config, 0, where="a pixel equal to its word")
 
 
+@pytest.mark.groups("network")
 @pytest.mark.kinds("float")
 def test_spec_3_2_softmax_of_large_logits(backend: Backend, reference: Backend) -> None:
     """[SPEC 3.2] p_j = e^(z_j - max z) / sum: logits of 400 overflow a naive e^z but not the specified form."""
@@ -133,6 +145,7 @@ def test_spec_3_2_softmax_of_large_logits(backend: Backend, reference: Backend) 
         f"[SPEC 3.2] loss with a logit of 400: {losses[0]}, reference {losses[1]} (softmax must subtract max z)"
 
 
+@pytest.mark.groups("streams")
 def test_spec_1_2_probabilities_outside_the_unit_interval_are_clipped(backend: Backend, reference: Backend) -> None:
     """[SPEC 1.2] p is clipped to [0, 1] first: -1e10, -0.5, 1.5 and 1e10 encode as 0, 0, 1 and 1, without a
     RuntimeWarning (converting an out-of-range float to an unsigned integer before clipping is undefined

@@ -1,0 +1,382 @@
+"""The suite's side of the process protocol [SPEC 7]: a :class:`~stochmem.backend_api.Backend` whose every method
+is one request to a subprocess.
+
+:func:`connect` starts the command, performs the handshake and returns an :class:`ExecBackend` (with the data
+methods when the implementation claims the ``data`` group). Anything that goes wrong with the subprocess is an
+:class:`ExecError` whose message names the request that caused it: the implementation's own error reply, a
+crash (with its exit status and the last lines it wrote to stderr), no reply within the timeout (the process is
+then stopped), or a malformed reply (not JSON, another id, a missing or ill-typed field). After a crash, a
+timeout or a malformed reply the process is restarted for the next request, so one bad answer fails one test.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import json
+import queue
+import shlex
+import subprocess
+import threading
+import weakref
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import IO, NoReturn, TypeVar
+
+from bitarray import bitarray
+
+from stochmem import SPEC_VERSION, __version__
+from stochmem.backend_api import CLAUSE_GROUPS, BackendError, Capabilities, Model
+from stochmem.config import NETWORK_KINDS, DeviceParams, NetworkConfig
+from stochmem.data import Dataset
+from stochmem.network import Layer, StepResult
+from stochmem.protocol import PROTOCOL_VERSION
+from stochmem.protocol.codec import (
+    Json,
+    ProtocolError,
+    config_json,
+    device_json,
+    draw_json,
+    floats_json,
+    hex_bits,
+    hex_word,
+    integer,
+    integers,
+    json_layer,
+    json_layers,
+    layer_json,
+    layers_json,
+    number,
+    numbers,
+    word_hex,
+)
+from stochmem.rng import Draw
+
+T = TypeVar("T")
+DEFAULT_TIMEOUT = 60.0  #: seconds an implementation may take to answer one request
+MAX_RESTARTS = 5  #: after this many crashes, hangs or malformed replies the implementation is not started again
+STDERR_LINES = 20  #: how many of its last stderr lines an error quotes
+
+
+#: [SPEC 7.2] The first request to every process.
+HELLO: Json = {"protocol": PROTOCOL_VERSION, "specVersion": SPEC_VERSION, "client": f"stochmem {__version__}"}
+
+
+class ExecError(BackendError):
+    """The implementation under test failed a request; the message names the request and what happened."""
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What the implementation said in the handshake [SPEC 7.2]."""
+
+    name: str
+    version: str
+    capabilities: Capabilities
+
+
+class Channel:
+    """One subprocess speaking JSON lines: requests on its stdin, replies on its stdout, stderr kept for errors.
+
+    Replies are read by a thread into a queue, so that a request can wait with a timeout on any platform.
+    """
+
+    def __init__(self, command: str, timeout: float) -> None:
+        self.command, self.timeout = command, timeout
+        self.argv = shlex.split(command)
+        if not self.argv:
+            raise ExecError("--exec needs a command, e.g. --exec './stochmem-c'")
+        self.process: subprocess.Popen[str] | None = None
+        self.replies: queue.Queue[str | None] = queue.Queue()
+        self.stderr: collections.deque[str] = collections.deque(maxlen=STDERR_LINES)
+        self.next_id = 1
+        self.starts = 0
+        self.pumps: list[threading.Thread] = []
+
+    def start(self) -> None:
+        if self.starts > MAX_RESTARTS:
+            raise ExecError(f"{self.command!r} crashed, hung or answered malformed replies {MAX_RESTARTS} times; "
+                            "not starting it again (see the first failures above)")
+        self.starts += 1
+        try:
+            self.process = subprocess.Popen(self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                            stderr=subprocess.PIPE, text=True, encoding="utf-8", bufsize=1)
+        except OSError as error:
+            raise ExecError(f"cannot start {self.command!r}: {error.strerror or error} (give the path of an "
+                            "executable, e.g. --exec ./stochmem-c)") from None
+        self.replies = queue.Queue()
+        self.stderr.clear()
+        assert self.process.stdout is not None and self.process.stderr is not None
+        self.pumps = [threading.Thread(target=_pump, args=(self.process.stdout, self.replies.put), daemon=True),
+                      threading.Thread(target=_pump, args=(self.process.stderr, self._keep_stderr), daemon=True)]
+        for pump in self.pumps:
+            pump.start()
+
+    def _keep_stderr(self, line: str | None) -> None:
+        if line is not None:
+            self.stderr.append(line.rstrip("\n"))
+
+    def request(self, op: str, fields: Json) -> Json:
+        """Send one request and return its reply's ``result``; :class:`ExecError` on any failure."""
+        if self.process is None:
+            self.start()
+            if op != "hello":  # a restarted process is greeted again; the first handshake checked its claims
+                self.request("hello", HELLO)
+        message = {"id": self.next_id, "op": op, **fields}
+        self.next_id += 1
+        what = describe(message)
+        try:
+            line = json.dumps(message, allow_nan=False)
+        except ValueError:
+            raise ExecError(f"{what}: the request carries a NaN or infinity, which [SPEC 7.3] cannot send") from None
+        process = self.process
+        assert process is not None and process.stdin is not None
+        try:
+            process.stdin.write(line + "\n")
+            process.stdin.flush()
+        except (BrokenPipeError, OSError):
+            self._fail(what, "could not be sent: the implementation closed its input")
+        try:
+            reply_line = self.replies.get(timeout=self.timeout)
+        except queue.Empty:
+            self._fail(what, f"got no reply within {self.timeout:g} s; the implementation was stopped "
+                             "(raise the limit with --exec-timeout)")
+        if reply_line is None:
+            self._fail(what, "got no reply: the implementation closed its output")
+        try:
+            reply = json.loads(reply_line)
+        except ValueError:
+            self._fail(what, f"got a reply that is not JSON: {reply_line.strip()!r:.160} (a reply is one JSON "
+                             "object on one line of stdout; write logs to stderr)")
+        if not isinstance(reply, dict) or reply.get("id") != message["id"]:
+            self._fail(what, f"got a reply without this request's id {message['id']}: {reply_line.strip():.160}")
+        if "error" in reply:
+            error = reply["error"]
+            text = error.get("message", error) if isinstance(error, dict) else error
+            if isinstance(error, dict) and error.get("code") == "unsupported":
+                raise NotImplementedError(f"{what}: the implementation does not support it: {text}")
+            raise ExecError(f"{what}: the implementation answered with an error: {text}")
+        result: Json | None = reply.get("result")
+        if not isinstance(result, dict):
+            self._fail(what, f"got a reply with neither an object 'result' nor an 'error': {reply_line.strip():.160}")
+        return result
+
+    def _fail(self, what: str, problem: str) -> NoReturn:
+        """Stop the process (the next request starts a fresh one) and raise an error naming the request."""
+        status = self.stop()
+        message = f"{what} {problem}"
+        if status is not None and "exited" not in problem:
+            message += f"; the implementation exited with status {status}"
+        tail = "\n".join(self.stderr)
+        if tail:
+            message += f"\n--- last lines of its stderr ---\n{tail}"
+        raise ExecError(message)
+
+    def stop(self) -> int | None:
+        """End the process: close its input (a polite end, [SPEC 7.2]), then kill it if it lingers."""
+        process, self.process = self.process, None
+        if process is None:
+            return None
+        try:
+            if process.stdin:
+                process.stdin.close()
+        except OSError:
+            pass
+        try:
+            status = process.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            status = process.wait()
+        for pump in self.pumps:  # they end at the pipes' end; a grandchild may hold them open, hence the timeout
+            pump.join(timeout=2)
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
+        return status
+
+
+def _pump(stream: IO[str], put: Callable[[str | None], None]) -> None:
+    with contextlib.suppress(ValueError, OSError):  # the stream closed under it by stop()
+        for line in stream:
+            put(line)
+    put(None)
+
+
+def describe(message: Json) -> str:
+    """'request #12 (encode: {...})', the arguments shortened, for error messages."""
+    arguments = {k: v for k, v in message.items() if k not in ("id", "op")}
+    text = json.dumps(arguments)
+    return f"request #{message['id']} ({message['op']}: {text if len(text) <= 160 else text[:157] + '...'})"
+
+
+def handshake(channel: Channel) -> Identity:
+    """[SPEC 7.2] ``hello``: agree on the protocol version and read the implementation's claims."""
+    result = channel.request("hello", HELLO)
+    try:
+        if result.get("protocol") != PROTOCOL_VERSION:
+            raise ProtocolError(f"it speaks protocol {result.get('protocol')!r}, this stochmem speaks "
+                                f"{PROTOCOL_VERSION}")
+        name, version = result.get("name"), result.get("version")
+        if not isinstance(name, str) or not name or not isinstance(version, str):
+            raise ProtocolError("name and version must be non-empty strings")
+        groups, kinds = result.get("groups"), result.get("kinds", [])
+        if not isinstance(groups, list) or not groups or not set(groups) <= set(CLAUSE_GROUPS):
+            raise ProtocolError(f"groups must be a non-empty list of {list(CLAUSE_GROUPS)}, got {groups!r}")
+        if not isinstance(kinds, list) or not set(kinds) <= set(NETWORK_KINDS):
+            raise ProtocolError(f"kinds must be a list of {list(NETWORK_KINDS)}, got {kinds!r}")
+        if not isinstance(result.get("exact"), bool):
+            raise ProtocolError("exact must be true or false")
+        capabilities = Capabilities(kinds=frozenset(kinds), exact=result["exact"], groups=frozenset(groups))
+    except (ProtocolError, ValueError) as error:
+        channel.stop()
+        raise ExecError(f"the handshake of {channel.command!r} failed: {error}") from None
+    return Identity(name, version, capabilities)
+
+
+class ExecModel:
+    """A network held by the implementation, addressed by the handle it returned from ``createModel``."""
+
+    def __init__(self, channel: Channel, config: NetworkConfig, seed: int) -> None:
+        self.channel, self.config = channel, config
+        result = channel.request("createModel", {"config": config_json(config), "seed": seed})
+        self.handle = _checked(lambda: integer(result.get("model"), "model"), "createModel")
+        starts = channel.starts
+        # Free the implementation's copy when this object goes, unless the process that holds it is gone.
+        weakref.finalize(self, _drop, channel, self.handle, starts)
+
+    def train_step(self, image: Sequence[float], label: int, step: int, eta: float) -> StepResult:
+        result = self.channel.request("trainStep", {"model": self.handle, "image": floats_json(image),
+                                                    "label": int(label), "step": int(step), "eta": float(eta)})
+        return _checked(lambda: StepResult(number(result.get("loss"), "loss"),
+                                           integer(result.get("prediction"), "prediction")), "trainStep")
+
+    def predict(self, image: Sequence[float], image_index: int, repeat: int = 0,
+                bit_length: int | None = None) -> int:
+        result = self.channel.request("predict", {"model": self.handle, "image": floats_json(image),
+                                                  "imageIndex": int(image_index), "repeat": int(repeat),
+                                                  "bitLength": bit_length})
+        return _checked(lambda: integer(result.get("prediction"), "prediction"), "predict")
+
+    def export_layers(self) -> list[Layer]:
+        result = self.channel.request("exportLayers", {"model": self.handle})
+        return _checked(lambda: json_layers(result.get("layers"), "layers", self.config.n_layers), "exportLayers")
+
+    def load_layers(self, layers: list[Layer]) -> None:
+        self.channel.request("loadLayers", {"model": self.handle, "layers": layers_json(layers)})
+
+
+def _drop(channel: Channel, handle: int, starts: int) -> None:
+    if channel.process is not None and channel.starts == starts:
+        # Freeing is a courtesy; a failure here must not fail whichever test runs now.
+        with contextlib.suppress(ExecError, NotImplementedError):
+            channel.request("dropModel", {"model": handle})
+
+
+def _checked(decode: Callable[[], T], op: str) -> T:
+    """Decode a reply, turning a malformed field into an ExecError that names the operation."""
+    try:
+        return decode()
+    except ProtocolError as error:
+        raise ExecError(f"the reply to {op} is malformed: {error}") from None
+
+
+class ExecBackend:
+    """An implementation in another process, behind the :class:`~stochmem.backend_api.Backend` contract."""
+
+    def __init__(self, channel: Channel, identity: Identity) -> None:
+        self.channel = channel
+        self.name, self.version, self.capabilities = identity.name, identity.version, identity.capabilities
+
+    def close(self) -> None:
+        """[SPEC 7.2] Say goodbye and end the process."""
+        if self.channel.process is not None:
+            with contextlib.suppress(ExecError, NotImplementedError):
+                self.channel.request("bye", {})
+            self.channel.stop()
+
+    def philox(self, counter: tuple[int, int, int, int], key: tuple[int, int]) -> tuple[int, int, int, int]:
+        result = self.channel.request("philox", {"counter": [word_hex(w) for w in counter],
+                                                 "key": [word_hex(w) for w in key]})
+        output = result.get("output")
+        if not isinstance(output, list) or len(output) != 4:
+            raise ExecError(f"the reply to philox is malformed: output must be 4 words, got {output!r:.80}")
+        words = _checked(lambda: [hex_word(w, f"output[{k}]") for k, w in enumerate(output)], "philox")
+        return (words[0], words[1], words[2], words[3])
+
+    def normals(self, draw: Draw, count: int) -> list[float]:
+        result = self.channel.request("normals", {"draw": draw_json(draw), "count": int(count)})
+        return _checked(lambda: numbers(result.get("normals"), "normals", count), "normals")
+
+    def encode(self, probabilities: Sequence[float], bit_length: int, draw: Draw) -> list[bitarray]:
+        result = self.channel.request("encode", {"probabilities": floats_json(probabilities),
+                                                 "bitLength": int(bit_length), "draw": draw_json(draw)})
+        streams = result.get("streams")
+        if not isinstance(streams, list) or len(streams) != len(probabilities):
+            raise ExecError(f"the reply to encode is malformed: streams must be a list of {len(probabilities)} "
+                            f"hex strings, got {streams!r:.80}")
+        return _checked(lambda: [hex_bits(s, bit_length, f"streams[{k}]") for k, s in enumerate(streams)],
+                        "encode")
+
+    def coincidence_counts(self, row_probabilities: Sequence[float], column_probabilities: Sequence[float],
+                           bit_length: int, row_draw: Draw, column_draw: Draw) -> list[list[int]]:
+        result = self.channel.request("coincidenceCounts", {
+            "rowProbabilities": floats_json(row_probabilities),
+            "columnProbabilities": floats_json(column_probabilities), "bitLength": int(bit_length),
+            "rowDraw": draw_json(row_draw), "columnDraw": draw_json(column_draw)})
+        counts = result.get("counts")
+        if not isinstance(counts, list) or len(counts) != len(column_probabilities):
+            raise ExecError(f"the reply to coincidenceCounts is malformed: counts must be a list of "
+                            f"{len(column_probabilities)} rows (one per column stream), got {counts!r:.80}")
+        return _checked(lambda: [integers(row, f"counts[{j}]", len(row_probabilities))
+                                 for j, row in enumerate(counts)], "coincidenceCounts")
+
+    def update_layer(self, layer: Layer, inputs: Sequence[float], deltas: Sequence[float], eta: float,
+                     config: NetworkConfig, seed: int, step: int, index: int) -> Layer:
+        result = self.channel.request("updateLayer", {
+            "layer": layer_json(layer), "inputs": floats_json(inputs), "deltas": floats_json(deltas),
+            "eta": float(eta), "config": config_json(config), "seed": int(seed), "step": int(step),
+            "index": int(index)})
+        shape = (len(layer.weights), len(layer.weights[0]) if layer.weights else 0)
+        return _checked(lambda: json_layer(result.get("layer"), "layer", shape), "updateLayer")
+
+    def program(self, levels: Sequence[float], pulses: Sequence[int], synapses: Sequence[int],
+                params: DeviceParams, noise: Draw, bit_length: int) -> list[float]:
+        result = self.channel.request("program", {
+            "levels": floats_json(levels), "pulses": [int(n) for n in pulses], "synapses": [int(m) for m in synapses],
+            "device": device_json(params), "noise": draw_json(noise), "bitLength": int(bit_length)})
+        return _checked(lambda: numbers(result.get("levels"), "levels", len(levels)), "program")
+
+    def reset(self, g_plus: Sequence[float], g_minus: Sequence[float], synapses: Sequence[int],
+              params: DeviceParams, noise: Draw) -> tuple[list[float], list[float]]:
+        result = self.channel.request("reset", {
+            "gPlus": floats_json(g_plus), "gMinus": floats_json(g_minus), "synapses": [int(m) for m in synapses],
+            "device": device_json(params), "noise": draw_json(noise)})
+        return _checked(lambda: (numbers(result.get("gPlus"), "gPlus", len(g_plus)),
+                                 numbers(result.get("gMinus"), "gMinus", len(g_minus))), "reset")
+
+    def create_model(self, config: NetworkConfig, seed: int) -> Model:
+        return ExecModel(self.channel, config, seed)
+
+
+class ExecDataBackend(ExecBackend):
+    """An :class:`ExecBackend` whose implementation claims the ``data`` group: it also reads and corrupts images."""
+
+    def read_image(self, dataset: Dataset, index: int) -> Sequence[float]:
+        pixels = dataset.images[index]
+        result = self.channel.request("readImage", {"pixels": list(pixels)})
+        return _checked(lambda: numbers(result.get("inputs"), "inputs", len(pixels)), "readImage")
+
+    def corrupt(self, image: Sequence[float], variance: float, seed: int, image_index: int,
+                repeat: int = 0) -> Sequence[float]:
+        result = self.channel.request("corrupt", {"image": floats_json(image), "variance": float(variance),
+                                                  "seed": int(seed), "imageIndex": int(image_index),
+                                                  "repeat": int(repeat)})
+        return _checked(lambda: numbers(result.get("image"), "image", len(image)), "corrupt")
+
+
+def connect(command: str, timeout: float = DEFAULT_TIMEOUT) -> ExecBackend:
+    """Start ``command``, shake hands, and return the implementation as a backend; :class:`ExecError` if not."""
+    channel = Channel(command, timeout)
+    identity = handshake(channel)
+    backend_class = ExecDataBackend if "data" in identity.capabilities.claimed else ExecBackend
+    return backend_class(channel, identity)
