@@ -108,7 +108,7 @@ def _write_spec_pages() -> None:
             raise RuntimeError(f"specs/{source.name}:{line}: a formula outside $...$: add it to _SPEC_FORMULAS")
         (out_dir / source.name).write_text(text)
     readme = (ROOT / "specs" / "README.md").read_text()  # conventions, versioning, the vectors: rendered too
-    readme = re.sub(r"\]\((0[1-6]-[a-z]+)\.md\)", r"](\1)", readme)  # chapter links point at the rendered pages
+    readme = re.sub(r"\]\((0[1-7]-[a-z]+)\.md\)", r"](\1)", readme)  # chapter links point at the rendered pages
     (out_dir / "about.md").write_text(readme.replace("# The stochmem specification", "# About the specification", 1))
 
 

@@ -76,7 +76,7 @@ def test_a_hung_implementation_is_stopped_after_the_timeout(fake):
 
 
 def test_a_handshake_of_another_protocol_is_refused(fake):
-    with pytest.raises(ExecError, match="handshake .* failed: it speaks protocol 0, this stochmem speaks 1"):
+    with pytest.raises(ExecError, match=r"handshake .* failed: it speaks protocol 0, this stochmem speaks 1"):
         fake("old-protocol")
 
 

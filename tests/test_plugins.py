@@ -60,7 +60,8 @@ def test_capabilities_are_validated():
 def test_backends_command_lists_versions_and_capabilities(capsys):
     assert cli.main(["backends"]) == 0
     out = capsys.readouterr().out
-    assert "numpy" in out and "reference" in out and "exact; kinds float,stochastic,memristive" in out
+    assert "numpy" in out and "reference" in out and ("exact; groups randomness,streams,device,network,data; "
+                                                      "kinds float,stochastic,memristive") in out
 
 
 @pytest.mark.parametrize("kind", ["float", "stochastic", "memristive"])

@@ -40,7 +40,7 @@ CLAUSE_GROUPS: dict[str, str] = {
     "network": "[SPEC 3, 4.6] crossbar updates and whole networks (update_layer, create_model)",
     "data": "[SPEC 5.3, 5.4] the optional data-path methods (read_image, corrupt)",
 }
-#: The backend operations of each group: what a backend that claims the group must answer.
+#: The backend operations a backend that claims a group must answer, by group.
 GROUP_OPERATIONS: dict[str, tuple[str, ...]] = {
     "randomness": ("philox", "normals"),
     "streams": ("encode", "coincidence_counts"),

@@ -3,7 +3,8 @@
     python misbehaving.py MODE STATE_FILE
 
 Serves the reference correctly (through :mod:`stochmem.protocol.server`) except on the first ``encode`` request
-of the first process (the one that finds no STATE_FILE: a restarted process behaves), where MODE decides what happens: ``crash`` (writes to stderr and exits 3), ``hang`` (never answers), ``garbage``
+of the first process (the one that finds no STATE_FILE: a restarted process behaves), where MODE decides what
+happens: ``crash`` (writes to stderr and exits 3), ``hang`` (never answers), ``garbage``
 (answers a line that is not JSON), ``wrong-id`` (answers another id), ``short`` (answers one stream too few),
 ``refuse`` (answers an error reply). ``old-protocol`` answers the handshake with protocol 0.
 """
