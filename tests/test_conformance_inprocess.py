@@ -21,7 +21,7 @@ def run_suite(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch):
     """Run the packaged suite in this process against a backend of tests.broken_backends (or a built-in one)."""
     from stochmem import plugins
 
-    monkeypatch.setenv("STOCHMEM_PLUGINS", "tests.broken_backends")
+    monkeypatch.setenv("STOCHMEM_PLUGINS", "tests.broken_backends,tests.plugins_fixtures.partial")
     plugins.default_host.cache_clear()
 
     def run(backend: str, *args: str) -> pytest.RunResult:
@@ -77,3 +77,37 @@ def test_an_exact_backend_runs_the_exact_tier_and_passes(run_suite):
     outcomes = result.parseoutcomes()
     assert outcomes.get("failed", 0) == 0 and outcomes.get("skipped", 0) == 0, result.stdout.str()[-3000:]
     assert outcomes["passed"] >= 40
+
+
+def verdicts(result: pytest.RunResult) -> dict[str, str]:
+    """The certification report's verdict per clause group."""
+    lines = result.outlines[result.outlines.index(next(line for line in result.outlines
+                                                          if "stochmem certification" in line)):]
+    return {line.split()[0]: line.split(None, 1)[1] for line in lines
+            if line.startswith("  ") and line.split()[0] in ("randomness", "streams", "device", "network", "data")}
+
+
+def test_a_partial_backend_is_certified_for_its_group_alone(run_suite):
+    """[SPEC 6.5] A backend claiming only streams: those tests run and certify it; nothing else is tested."""
+    result = run_suite("streams-only")
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("failed", 0) == 0 and outcomes["passed"] >= 30, result.stdout.str()[-3000:]
+    found = verdicts(result)
+    assert found["streams"] == f"CERTIFIED exact ({outcomes['passed']} passed)"
+    assert {found[g] for g in ("randomness", "device", "network", "data")} == {"NOT CLAIMED: not tested"}
+
+
+def test_a_statistical_backend_is_certified_statistical(run_suite):
+    """The exact tier does not apply to a statistical claim, so its skipped tests do not make a group incomplete."""
+    result = run_suite("randomness-statistical")
+    assert verdicts(result)["randomness"].startswith("CERTIFIED statistical (")
+    result.stdout.fnmatch_lines(["SKIPPED *randomness-statistical does not claim exact conformance*"])
+
+
+def test_a_run_that_did_not_run_everything_certifies_nothing(run_suite):
+    selected = verdicts(run_suite("streams-only", "-k", "spec_1_3"))
+    assert selected["streams"].startswith("INCOMPLETE, nothing failed (")
+    assert "deselected" in selected["streams"]
+    stopped = verdicts(run_suite("broken-bit-length", "-x", "-k", "test_1_streams or test_2_randomness"))
+    assert stopped["streams"].startswith("NOT CERTIFIED (")
+    assert not stopped["randomness"].startswith("CERTIFIED")  # never reached: -x stopped the run first

@@ -15,7 +15,7 @@ import pytest
 
 from stochmem.backend_api import CLAUSE_GROUPS, GROUP_OPERATIONS, Capabilities
 from stochmem.conformance.coverage import conformance_modules
-from stochmem.protocol.client import ExecError, connect
+from stochmem.protocol.client import MAX_RESTARTS, ExecError, connect
 from stochmem.rng import Draw, Site
 
 from .conftest import REPO_ROOT
@@ -55,7 +55,7 @@ def test_a_well_behaved_session_answers_like_the_reference(fake):
                "segmentation fault in encode (on purpose)"]),
     ("garbage", ["request #2 (encode:", "not JSON: 'encode: 3 streams'", "write logs to stderr"]),
     ("wrong-id", ["request #2 (encode:", "without this request's id 2"]),
-    ("short", ["reply to encode is malformed", "list of 2 hex strings"]),
+    ("short", ["request #2 (encode:", "the reply is malformed: streams must be a list of 2 hex strings"]),
     ("refuse", ["request #2 (encode:", "answered with an error: no stream unit on this board"]),
 ])
 def test_each_failure_names_the_request_and_what_went_wrong(fake, mode, expected):
@@ -72,6 +72,15 @@ def test_a_hung_implementation_is_stopped_after_the_timeout(fake):
     backend = fake("hang", timeout=1.0)
     with pytest.raises(ExecError, match=r"request #2 \(encode: .*no reply within 1 s; the implementation was "
                                          r"stopped \(raise the limit with --exec-timeout\)"):
+        backend.encode([0.5], 4, DRAW)
+
+
+def test_an_implementation_that_keeps_crashing_is_not_restarted_forever(fake):
+    backend = fake("crash-always")
+    for _ in range(MAX_RESTARTS + 1):
+        with pytest.raises(ExecError, match="closed its output"):
+            backend.encode([0.5], 4, DRAW)
+    with pytest.raises(ExecError, match=f"{MAX_RESTARTS} times; not starting it again"):
         backend.encode([0.5], 4, DRAW)
 
 

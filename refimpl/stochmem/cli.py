@@ -403,7 +403,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         # With --exec there is no backend name: the optional positional must not swallow a pytest argument
         # (`-m "not end_to_end"`), so parse again with a placeholder in its place.
         argv = list(sys.argv[1:] if argv is None else argv)
-        argv.insert(argv.index("conform") + 1, EXEC_PLACEHOLDER)
+        after = argv.index("conform") + 1
+        if argv[after] == args.backend:  # `conform NAME --exec ...`: a name was given, not swallowed
+            parser.error("conform takes a backend name or --exec COMMAND, not both")
+        argv.insert(after, EXEC_PLACEHOLDER)
         args, extra = parser.parse_known_args(argv)
     if extra and args.command != "conform":
         parser.error(f"unrecognized arguments: {' '.join(extra)}")

@@ -295,8 +295,13 @@ def protocol_vectors() -> Json:
     for number, (group, request, comment) in enumerate(requests, start=1):
         message = {"id": number, **request}
         reply = session.answer(json.dumps(message))
-        groups.setdefault(group, []).append({"request": message, "reply": reply, "comment": comment})
-    return envelope("ProcessProtocol", {"session": "one session, in order: the ids and model handles follow on"},
+        specific = request["op"] == "hello" or "error" in reply
+        groups.setdefault(group, []).append({"request": message, "reply": reply, "comment": comment,
+                                             "flags": ["ImplementationSpecific"] if specific else []})
+    return envelope("ProcessProtocol", {
+        "session": "one session, in order: the ids and model handles follow on",
+        "ImplementationSpecific": "the reply is the reference's own (its name and claims in the handshake, the "
+                                  "wording of an error): another implementation answers with its own"},
                     [{"type": "ExchangeTest", "clauseGroup": group, "tests": tests} for group, tests in groups.items()])
 
 

@@ -6,7 +6,8 @@ Serves the reference correctly (through :mod:`stochmem.protocol.server`) except 
 of the first process (the one that finds no STATE_FILE: a restarted process behaves), where MODE decides what
 happens: ``crash`` (writes to stderr and exits 3), ``hang`` (never answers), ``garbage``
 (answers a line that is not JSON), ``wrong-id`` (answers another id), ``short`` (answers one stream too few),
-``refuse`` (answers an error reply). ``old-protocol`` answers the handshake with protocol 0.
+``refuse`` (answers an error reply). ``old-protocol`` answers the handshake with protocol 0; ``crash-always``
+crashes on every ``encode`` of every process.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ def main(mode: str, state: Path) -> int:
         reply = session.answer(line)
         if request["op"] == "hello" and mode == "old-protocol":
             reply["result"]["protocol"] = 0
+        if request["op"] == "encode" and mode == "crash-always":
+            return 3
         if request["op"] == "encode" and not misbehaved:
             misbehaved = True
             if mode == "crash":

@@ -1,5 +1,7 @@
 /* A recursive-descent JSON reader (RFC 8259) into a tree, and writers. */
 #include <errno.h>
+#include <stdarg.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,8 +17,13 @@ static int parse_value(Parser *p, Json *out, int depth);
 
 static int fail(Parser *p, const char *why)
 {
+    char near[21];
+    size_t k;
+    for (k = 0; k < 20 && p->at[k]; k++) /* the text where it failed, printable ASCII only */
+        near[k] = p->at[k] >= 0x20 && p->at[k] < 0x7F ? p->at[k] : '?';
+    near[k] = '\0';
     if (p->error && !p->error[0])
-        snprintf(p->error, p->error_size, "%s at \"%.20s\"", why, p->at);
+        snprintf(p->error, p->error_size, "%s at \"%s\"", why, near);
     return -1;
 }
 
@@ -34,13 +41,19 @@ static int parse_string(Parser *p, char **out)
         return fail(p, "out of memory");
     p->at++; /* the opening quote */
     while (*p->at != '"') {
-        char c = *p->at++;
+        char c = *p->at;
         if (c == '\0' || (unsigned char)c < 0x20) {
             free(text);
             return fail(p, "unterminated string");
         }
+        p->at++;
         if (c == '\\') {
-            char e = *p->at++;
+            char e = *p->at;
+            if (e == '\0') {
+                free(text);
+                return fail(p, "unterminated string");
+            }
+            p->at++;
             switch (e) {
             case '"': case '\\': case '/': c = e; break;
             case 'b': c = '\b'; break;
@@ -52,7 +65,12 @@ static int parse_string(Parser *p, char **out)
                 unsigned code = 0;
                 int k;
                 for (k = 0; k < 4; k++) {
-                    char h = *p->at++;
+                    char h = *p->at;
+                    if (h == '\0') {
+                        free(text);
+                        return fail(p, "unterminated string");
+                    }
+                    p->at++;
                     code = code * 16 + (unsigned)(h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10
                                                   : h >= 'A' && h <= 'F' ? h - 'A' + 10 : 99);
                     if (code > 0xFFFF) {
@@ -138,11 +156,14 @@ static int parse_container(Parser *p, Json *out, char close, int depth)
             out->keys[out->count] = NULL;
             if (*p->at != '"' || parse_string(p, &out->keys[out->count]) != 0)
                 return fail(p, "expected a member name");
+            out->count++; /* from here the member is freed with the object, whatever follows */
             skip_space(p);
-            if (*p->at++ != ':')
+            if (*p->at != ':')
                 return fail(p, "expected ':'");
+            p->at++;
+        } else {
+            out->count++;
         }
-        out->count++;
         if (parse_value(p, &out->items[out->count - 1], depth + 1) != 0)
             return -1;
         skip_space(p);
@@ -233,9 +254,9 @@ int json_double(const Json *value, double *out)
     char *end;
     if (!value || value->type != JSON_NUMBER)
         return -1;
-    errno = 0;
     *out = strtod(value->text, &end); /* correctly rounded in glibc, musl and the BSDs */
-    return *end == '\0' && errno != ERANGE ? 0 : -1;
+    /* An overflow is refused; an underflow (5e-324 and below) is the nearest double, as JSON intends. */
+    return *end == '\0' && *out != HUGE_VAL && *out != -HUGE_VAL ? 0 : -1;
 }
 
 int json_u64(const Json *value, uint64_t *out)
@@ -248,22 +269,81 @@ int json_u64(const Json *value, uint64_t *out)
     return *end == '\0' && errno != ERANGE ? 0 : -1;
 }
 
-void json_write_string(FILE *out, const char *text)
+static int buffer_reserve(Buffer *buffer, size_t more)
 {
-    fputc('"', out);
+    char *bigger;
+    size_t capacity = buffer->capacity ? buffer->capacity : 256;
+    if (buffer->failed)
+        return -1;
+    while (capacity < buffer->length + more + 1)
+        capacity *= 2;
+    if (capacity == buffer->capacity)
+        return 0;
+    bigger = realloc(buffer->data, capacity);
+    if (!bigger) {
+        buffer->failed = 1;
+        return -1;
+    }
+    buffer->data = bigger;
+    buffer->capacity = capacity;
+    return 0;
+}
+
+void buffer_printf(Buffer *buffer, const char *format, ...)
+{
+    va_list arguments;
+    int length;
+    va_start(arguments, format);
+    length = vsnprintf(NULL, 0, format, arguments);
+    va_end(arguments);
+    if (length < 0 || buffer_reserve(buffer, (size_t)length) != 0)
+        return;
+    va_start(arguments, format);
+    vsnprintf(buffer->data + buffer->length, (size_t)length + 1, format, arguments);
+    va_end(arguments);
+    buffer->length += (size_t)length;
+}
+
+void buffer_puts(Buffer *buffer, const char *text)
+{
+    size_t length = strlen(text);
+    if (buffer_reserve(buffer, length) != 0)
+        return;
+    memcpy(buffer->data + buffer->length, text, length + 1);
+    buffer->length += length;
+}
+
+void buffer_putc(Buffer *buffer, char c)
+{
+    if (buffer_reserve(buffer, 1) != 0)
+        return;
+    buffer->data[buffer->length++] = c;
+    buffer->data[buffer->length] = '\0';
+}
+
+void buffer_free(Buffer *buffer)
+{
+    free(buffer->data);
+    buffer->data = NULL;
+    buffer->length = buffer->capacity = 0;
+}
+
+void json_write_string(Buffer *out, const char *text)
+{
+    buffer_putc(out, '"');
     for (; *text; text++) {
         unsigned char c = (unsigned char)*text;
         if (c == '"' || c == '\\')
-            fprintf(out, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(out, "\\u%04x", c);
+            buffer_printf(out, "\\%c", c);
+        else if (c < 0x20 || c > 0x7E)
+            buffer_printf(out, "\\u%04x", c); /* ASCII out: a byte of a broken input is escaped, not copied */
         else
-            fputc(c, out);
+            buffer_putc(out, (char)c);
     }
-    fputc('"', out);
+    buffer_putc(out, '"');
 }
 
-void json_write_double(FILE *out, double value)
+void json_write_double(Buffer *out, double value)
 {
-    fprintf(out, "%.17g", value);
+    buffer_printf(out, "%.17g", value);
 }

@@ -26,7 +26,20 @@ const Json *json_get(const Json *object, const char *key); /* NULL when absent o
 int json_double(const Json *value, double *out);
 int json_u64(const Json *value, uint64_t *out);  /* a whole number in [0, 2^64) written without . or e */
 
-void json_write_string(FILE *out, const char *text);
-void json_write_double(FILE *out, double value); /* 17 significant digits: parses back to the same double */
+/* A growing text buffer: a reply is built in one and written whole, so a request refused half-way leaves no
+ * partial line on stdout. `failed` is set when memory ran out. */
+typedef struct {
+    char *data;
+    size_t length, capacity;
+    int failed;
+} Buffer;
+
+void buffer_printf(Buffer *buffer, const char *format, ...);
+void buffer_puts(Buffer *buffer, const char *text);
+void buffer_putc(Buffer *buffer, char c);
+void buffer_free(Buffer *buffer);
+
+void json_write_string(Buffer *out, const char *text);
+void json_write_double(Buffer *out, double value); /* 17 significant digits: parses back to the same double */
 
 #endif

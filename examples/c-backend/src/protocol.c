@@ -8,11 +8,23 @@
 #define ERROR_SIZE 256
 
 typedef struct {
-    FILE *out;
+    Buffer *out;
     char error[ERROR_SIZE];
 } Reply;
 
 /* --- reading fields --- */
+
+/* A bit length: 1 to 2^24 (a stream of no bits carries nothing, [SPEC 1.1]). */
+static int need_bit_length(const Json *request, uint64_t *out, char *error, size_t size)
+{
+    uint64_t value;
+    if (json_u64(json_get(request, "bitLength"), &value) != 0 || value < 1 || value > (1u << 24)) {
+        snprintf(error, size, "bitLength must be a whole number in [1, 16777216]");
+        return -1;
+    }
+    *out = value;
+    return 0;
+}
 
 static int need_u64(const Json *request, const char *key, uint64_t max, uint64_t *out, char *error, size_t size)
 {
@@ -26,6 +38,7 @@ static int need_u64(const Json *request, const char *key, uint64_t max, uint64_t
 int read_draw(const Json *value, Draw *draw, char *error, size_t size)
 {
     uint64_t site, step, layer, aux;
+    error[0] = '\0';
     if (!value || value->type != JSON_OBJECT) {
         snprintf(error, size, "a draw must be an object {seed, site, step, layer, aux}");
         return -1;
@@ -124,29 +137,29 @@ int read_hex_stream(const char *hex, uint32_t bit_length, uint64_t *words)
     return 0;
 }
 
-static void write_hex_stream(FILE *out, const uint64_t *words, uint32_t bit_length)
+static void write_hex_stream(Buffer *out, const uint64_t *words, uint32_t bit_length)
 {
     uint32_t digit, n;
-    fputc('"', out);
+    buffer_putc(out, '"');
     for (digit = 0; digit < (bit_length + 3) / 4; digit++) {
         int value = 0;
         for (n = digit * 4; n < digit * 4 + 4; n++)
             value = value * 2 + (n < bit_length && ((words[n / 64] >> (n % 64)) & 1));
-        fputc("0123456789abcdef"[value], out);
+        buffer_putc(out, "0123456789abcdef"[value]);
     }
-    fputc('"', out);
+    buffer_putc(out, '"');
 }
 
-static void write_doubles(FILE *out, const double *values, size_t count)
+static void write_doubles(Buffer *out, const double *values, size_t count)
 {
     size_t k;
-    fputc('[', out);
+    buffer_putc(out, '[');
     for (k = 0; k < count; k++) {
         if (k)
-            fputc(',', out);
+            buffer_putc(out, ',');
         json_write_double(out, values[k]);
     }
-    fputc(']', out);
+    buffer_putc(out, ']');
 }
 
 /* --- the operations: each validates everything, computes, then writes its result object --- */
@@ -158,19 +171,26 @@ static int op_hello(const Json *request, Reply *reply)
         snprintf(reply->error, ERROR_SIZE, "this implementation speaks protocol %d", PROTOCOL_VERSION);
         return -1;
     }
-    fprintf(reply->out, "{\"protocol\":%d,\"name\":\"%s\",\"version\":\"%s\",\"exact\":true,"
+    buffer_printf(reply->out, "{\"protocol\":%d,\"name\":\"%s\",\"version\":\"%s\",\"exact\":true,"
                         "\"groups\":[\"randomness\",\"streams\",\"device\"],\"kinds\":[]}",
             PROTOCOL_VERSION, IMPLEMENTATION_NAME, IMPLEMENTATION_VERSION);
     return 0;
 }
 
+/* [SPEC 7.3] A word is exactly 8 lower-case hex digits. */
 static int hex_word(const Json *value, uint32_t *word)
 {
-    char *end;
+    int k;
     if (!value || value->type != JSON_STRING || strlen(value->text) != 8)
         return -1;
-    *word = (uint32_t)strtoul(value->text, &end, 16);
-    return *end == '\0' ? 0 : -1;
+    for (*word = 0, k = 0; k < 8; k++) {
+        char h = value->text[k];
+        int digit = h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10 : -1;
+        if (digit < 0)
+            return -1;
+        *word = *word * 16 + (uint32_t)digit;
+    }
+    return 0;
 }
 
 static int op_philox(const Json *request, Reply *reply)
@@ -189,7 +209,7 @@ static int op_philox(const Json *request, Reply *reply)
             return -1;
         }
     philox4x32_10(c, k, out);
-    fprintf(reply->out, "{\"output\":[\"%08lx\",\"%08lx\",\"%08lx\",\"%08lx\"]}", (unsigned long)out[0],
+    buffer_printf(reply->out, "{\"output\":[\"%08lx\",\"%08lx\",\"%08lx\",\"%08lx\"]}", (unsigned long)out[0],
             (unsigned long)out[1], (unsigned long)out[2], (unsigned long)out[3]);
     return 0;
 }
@@ -199,15 +219,15 @@ static int op_normals(const Json *request, Reply *reply)
     Draw draw;
     uint64_t count, m;
     if (read_draw(json_get(request, "draw"), &draw, reply->error, ERROR_SIZE) != 0
-        || need_u64(request, "count", (uint64_t)1 << 33, &count, reply->error, ERROR_SIZE) != 0)
+        || need_u64(request, "count", (uint64_t)1 << 24, &count, reply->error, ERROR_SIZE) != 0)
         return -1;
-    fputs("{\"normals\":[", reply->out);
+    buffer_puts(reply->out, "{\"normals\":[");
     for (m = 0; m < count; m++) {
         if (m)
-            fputc(',', reply->out);
+            buffer_putc(reply->out, ',');
         json_write_double(reply->out, draw_normal(&draw, m));
     }
-    fputs("]}", reply->out);
+    buffer_puts(reply->out, "]}");
     return 0;
 }
 
@@ -228,21 +248,25 @@ static int op_encode(const Json *request, Reply *reply)
     size_t count, i, stride;
     uint64_t bit_length, *words;
     if (read_draw(json_get(request, "draw"), &draw, reply->error, ERROR_SIZE) != 0
-        || need_u64(request, "bitLength", 1u << 24, &bit_length, reply->error, ERROR_SIZE) != 0
+        || need_bit_length(request, &bit_length, reply->error, ERROR_SIZE) != 0
         || read_doubles(json_get(request, "probabilities"), &p, &count, reply->error, ERROR_SIZE,
                         "probabilities") != 0)
         return -1;
     stride = (size_t)((bit_length + 63) / 64);
     words = encode_all(p, count, (uint32_t)bit_length, &draw, stride);
-    fputs("{\"streams\":[", reply->out);
+    free(p);
+    if (!words) {
+        snprintf(reply->error, ERROR_SIZE, "out of memory");
+        return -1;
+    }
+    buffer_puts(reply->out, "{\"streams\":[");
     for (i = 0; i < count; i++) {
         if (i)
-            fputc(',', reply->out);
+            buffer_putc(reply->out, ',');
         write_hex_stream(reply->out, words + i * stride, (uint32_t)bit_length);
     }
-    fputs("]}", reply->out);
+    buffer_puts(reply->out, "]}");
     free(words);
-    free(p);
     return 0;
 }
 
@@ -255,7 +279,7 @@ static int op_coincidence_counts(const Json *request, Reply *reply)
     uint64_t bit_length, *row_words, *column_words;
     if (read_draw(json_get(request, "rowDraw"), &row_draw, reply->error, ERROR_SIZE) != 0
         || read_draw(json_get(request, "columnDraw"), &column_draw, reply->error, ERROR_SIZE) != 0
-        || need_u64(request, "bitLength", 1u << 24, &bit_length, reply->error, ERROR_SIZE) != 0
+        || need_bit_length(request, &bit_length, reply->error, ERROR_SIZE) != 0
         || read_doubles(json_get(request, "rowProbabilities"), &rows, &n_rows, reply->error, ERROR_SIZE,
                         "rowProbabilities") != 0
         || read_doubles(json_get(request, "columnProbabilities"), &columns, &n_columns, reply->error,
@@ -266,19 +290,25 @@ static int op_coincidence_counts(const Json *request, Reply *reply)
     stride = (size_t)((bit_length + 63) / 64);
     row_words = encode_all(rows, n_rows, (uint32_t)bit_length, &row_draw, stride);
     column_words = encode_all(columns, n_columns, (uint32_t)bit_length, &column_draw, stride);
-    fputs("{\"counts\":[", reply->out);
-    for (j = 0; j < n_columns; j++) {
-        fputs(j ? ",[" : "[", reply->out);
-        for (i = 0; i < n_rows; i++)
-            fprintf(reply->out, i ? ",%lu" : "%lu", (unsigned long)and_popcount(
-                        row_words + i * stride, column_words + j * stride, (uint32_t)bit_length));
-        fputc(']', reply->out);
-    }
-    fputs("]}", reply->out);
-    free(row_words);
-    free(column_words);
     free(rows);
     free(columns);
+    if (!row_words || !column_words) {
+        free(row_words);
+        free(column_words);
+        snprintf(reply->error, ERROR_SIZE, "out of memory");
+        return -1;
+    }
+    buffer_puts(reply->out, "{\"counts\":[");
+    for (j = 0; j < n_columns; j++) {
+        buffer_puts(reply->out, j ? ",[" : "[");
+        for (i = 0; i < n_rows; i++)
+            buffer_printf(reply->out, i ? ",%lu" : "%lu", (unsigned long)and_popcount(
+                        row_words + i * stride, column_words + j * stride, (uint32_t)bit_length));
+        buffer_putc(reply->out, ']');
+    }
+    buffer_puts(reply->out, "]}");
+    free(row_words);
+    free(column_words);
     return 0;
 }
 
@@ -291,7 +321,7 @@ static int op_program(const Json *request, Reply *reply)
     uint64_t bit_length, *pulses = NULL, *synapses = NULL;
     if (read_device(json_get(request, "device"), &params, reply->error, ERROR_SIZE) != 0
         || read_draw(json_get(request, "noise"), &noise, reply->error, ERROR_SIZE) != 0
-        || need_u64(request, "bitLength", 1u << 24, &bit_length, reply->error, ERROR_SIZE) != 0
+        || need_bit_length(request, &bit_length, reply->error, ERROR_SIZE) != 0
         || read_doubles(json_get(request, "levels"), &levels, &count, reply->error, ERROR_SIZE, "levels") != 0)
         return -1;
     if (read_u64s(json_get(request, "pulses"), &pulses, count, reply->error, ERROR_SIZE, "pulses") != 0
@@ -302,9 +332,9 @@ static int op_program(const Json *request, Reply *reply)
     }
     for (k = 0; k < count; k++)
         levels[k] = device_program(levels[k], (long)pulses[k], &params, &noise, synapses[k], (uint32_t)bit_length);
-    fputs("{\"levels\":", reply->out);
+    buffer_puts(reply->out, "{\"levels\":");
     write_doubles(reply->out, levels, count);
-    fputc('}', reply->out);
+    buffer_putc(reply->out, '}');
     free(levels);
     free(pulses);
     free(synapses);
@@ -334,11 +364,11 @@ static int op_reset(const Json *request, Reply *reply)
     }
     for (k = 0; k < count; k++)
         device_reset(g_plus[k], g_minus[k], &params, &noise, synapses[k], &g_plus[k], &g_minus[k]);
-    fputs("{\"gPlus\":", reply->out);
+    buffer_puts(reply->out, "{\"gPlus\":");
     write_doubles(reply->out, g_plus, count);
-    fputs(",\"gMinus\":", reply->out);
+    buffer_puts(reply->out, ",\"gMinus\":");
     write_doubles(reply->out, g_minus, count);
-    fputc('}', reply->out);
+    buffer_putc(reply->out, '}');
     free(g_plus);
     free(g_minus);
     free(synapses);
@@ -348,7 +378,7 @@ static int op_reset(const Json *request, Reply *reply)
 static int op_bye(const Json *request, Reply *reply)
 {
     (void)request;
-    fputs("{}", reply->out);
+    buffer_puts(reply->out, "{}");
     return 0;
 }
 
@@ -389,75 +419,76 @@ static char *read_line(FILE *in)
 }
 
 /* The id is echoed as written; a request without a readable id is answered with id null. */
-static void write_id(FILE *out, const Json *id)
+static void write_id(Buffer *out, const Json *id)
 {
-    fputs("{\"id\":", out);
-    fputs(id && id->type == JSON_NUMBER ? id->text : "null", out);
+    buffer_puts(out, "{\"id\":");
+    buffer_puts(out, id && id->type == JSON_NUMBER ? id->text : "null");
 }
 
-static void write_error(FILE *out, const Json *id, const char *code, const char *message)
+static void write_error(Buffer *out, const Json *id, const char *code, const char *message)
 {
     write_id(out, id);
-    fprintf(out, ",\"error\":{\"code\":\"%s\",\"message\":", code);
+    buffer_printf(out, ",\"error\":{\"code\":\"%s\",\"message\":", code);
     json_write_string(out, message);
-    fputs("}}\n", out);
+    buffer_puts(out, "}}");
+}
+
+static const Operation *find_operation(const Json *op)
+{
+    size_t k;
+    for (k = 0; op && op->type == JSON_STRING && k < sizeof OPERATIONS / sizeof *OPERATIONS; k++)
+        if (strcmp(op->text, OPERATIONS[k].name) == 0)
+            return &OPERATIONS[k];
+    return NULL;
+}
+
+/* The reply to one request line, built whole in `line_out`; returns 1 after `bye`. */
+static int answer(const char *line, Buffer *line_out)
+{
+    char parse_error[ERROR_SIZE];
+    Json *request = json_parse(line, parse_error, sizeof parse_error);
+    const Json *id = json_get(request, "id");
+    const Operation *operation = find_operation(json_get(request, "op"));
+    Buffer result = {NULL, 0, 0, 0};
+    Reply reply;
+    int done = 0;
+    reply.out = &result;
+    reply.error[0] = '\0';
+    if (!request)
+        write_error(line_out, NULL, "invalid", parse_error);
+    else if (!operation)
+        write_error(line_out, id, "unsupported", "this implementation claims randomness, streams and device only");
+    else if (operation->run(request, &reply) != 0)
+        write_error(line_out, id, "invalid", reply.error[0] ? reply.error : "malformed request");
+    else if (result.failed)
+        write_error(line_out, id, "failed", "out of memory");
+    else {
+        write_id(line_out, id);
+        buffer_puts(line_out, ",\"result\":");
+        buffer_puts(line_out, result.data ? result.data : "{}");
+        buffer_putc(line_out, '}');
+        done = strcmp(operation->name, "bye") == 0;
+    }
+    buffer_free(&result);
+    json_free(request);
+    return done;
 }
 
 int serve(FILE *in, FILE *out)
 {
     char *line;
-    while ((line = read_line(in)) != NULL) {
-        char parse_error[ERROR_SIZE];
-        Json *request = json_parse(line, parse_error, sizeof parse_error);
-        const Json *op = json_get(request, "op"), *id = json_get(request, "id");
-        size_t k;
-        int done = 0, found = 0;
-        if (!request) {
-            write_error(out, NULL, "invalid", parse_error);
-        } else {
-            for (k = 0; k < sizeof OPERATIONS / sizeof *OPERATIONS; k++) {
-                if (op && op->type == JSON_STRING && strcmp(op->text, OPERATIONS[k].name) == 0) {
-                    /* The result is written to a buffer first, so that a request refused half-way
-                     * leaves no partial reply on stdout. */
-                    char *buffer = NULL;
-                    size_t size = 0;
-                    Reply reply;
-                    FILE *result = tmpfile();
-                    found = 1;
-                    reply.out = result;
-                    reply.error[0] = '\0';
-                    if (!result) {
-                        write_error(out, id, "failed", "cannot create a temporary file");
-                    } else if (OPERATIONS[k].run(request, &reply) != 0) {
-                        write_error(out, id, "invalid", reply.error[0] ? reply.error : "malformed request");
-                    } else {
-                        size = (size_t)ftell(result);
-                        buffer = malloc(size + 1);
-                        rewind(result);
-                        if (buffer && fread(buffer, 1, size, result) == size) {
-                            write_id(out, id);
-                            fputs(",\"result\":", out);
-                            fwrite(buffer, 1, size, out);
-                            fputs("}\n", out);
-                            done = strcmp(op->text, "bye") == 0;
-                        } else {
-                            write_error(out, id, "failed", "out of memory");
-                        }
-                    }
-                    free(buffer);
-                    if (result)
-                        fclose(result);
-                    break;
-                }
-            }
-            if (!found)
-                write_error(out, id, "unsupported", "this implementation claims randomness, streams and device only");
-        }
+    int done = 0;
+    while (!done && (line = read_line(in)) != NULL) {
+        Buffer reply = {NULL, 0, 0, 0};
+        done = answer(line, &reply);
+        if (reply.failed)
+            fputs("{\"id\":null,\"error\":{\"code\":\"failed\",\"message\":\"out of memory\"}}", out);
+        else
+            fputs(reply.data, out);
+        fputc('\n', out);
         fflush(out);
-        json_free(request);
+        buffer_free(&reply);
         free(line);
-        if (done)
-            break;
     }
     return 0;
 }

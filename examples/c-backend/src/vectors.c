@@ -54,70 +54,102 @@ static int close_to(const Json *expected, double got, double tolerance)
     return json_double(expected, &want) == 0 && fabs(got - want) <= tolerance;
 }
 
-static uint32_t hex32(const Json *value)
+/* Typed fields of a test: NULL when absent or of another type (or length, unless `length` is ANY): a malformed
+ * test fails, it is never dereferenced. */
+#define ANY ((size_t)-1)
+
+static const Json *array_of(const Json *test, const char *key, size_t length)
 {
-    return value && value->type == JSON_STRING ? (uint32_t)strtoul(value->text, NULL, 16) : 0;
+    const Json *value = json_get(test, key);
+    return value && value->type == JSON_ARRAY && (length == ANY || value->count == length) ? value : NULL;
+}
+
+static const char *string_of(const Json *value)
+{
+    return value && value->type == JSON_STRING ? value->text : NULL;
+}
+
+/* 1 and the word when `value` is 8 hex digits. */
+static int word_of(const Json *value, uint32_t *word)
+{
+    const char *text = string_of(value);
+    char *end;
+    if (!text || strlen(text) != 8)
+        return 0;
+    *word = (uint32_t)strtoul(text, &end, 16);
+    return *end == '\0';
+}
+
+static int bit_length_of(const Json *test, uint64_t *bit_length)
+{
+    return json_u64(json_get(test, "bitLength"), bit_length) == 0 && *bit_length >= 1 && *bit_length <= (1u << 24);
 }
 
 static void check_philox(const Json *test, Tally *tally)
 {
-    uint32_t counter[4], key[2], out[4];
-    int i, ok = 1;
-    for (i = 0; i < 4; i++)
-        counter[i] = hex32(&json_get(test, "counter")->items[i]);
-    key[0] = hex32(&json_get(test, "key")->items[0]);
-    key[1] = hex32(&json_get(test, "key")->items[1]);
-    philox4x32_10(counter, key, out);
-    for (i = 0; i < 4; i++)
-        ok &= out[i] == hex32(&json_get(test, "output")->items[i]);
+    const Json *counter = array_of(test, "counter", 4), *key = array_of(test, "key", 2);
+    const Json *output = array_of(test, "output", 4);
+    uint32_t c[4], k[2], want[4], got[4];
+    int i, ok = counter && key && output;
+    for (i = 0; ok && i < 4; i++)
+        ok = word_of(&counter->items[i], &c[i]) && word_of(&output->items[i], &want[i])
+             && (i >= 2 || word_of(&key->items[i], &k[i]));
+    if (ok) {
+        philox4x32_10(c, k, got);
+        for (i = 0; i < 4; i++)
+            ok &= got[i] == want[i];
+    }
     verdict(tally, test, ok, "[SPEC 2.1] Philox4x32-10");
 }
 
 static void check_normals(const Json *test, Tally *tally)
 {
-    const Json *normals = json_get(test, "normals");
+    const Json *normals = array_of(test, "normals", ANY);
     char error[128];
     Draw draw;
     size_t m;
-    int ok = read_draw(json_get(test, "draw"), &draw, error, sizeof error) == 0;
+    int ok = normals && read_draw(json_get(test, "draw"), &draw, error, sizeof error) == 0;
     for (m = 0; ok && m < normals->count; m++)
-        ok &= close_to(&normals->items[m], draw_normal(&draw, m), NORMAL_TOLERANCE);
+        ok = close_to(&normals->items[m], draw_normal(&draw, m), NORMAL_TOLERANCE);
     verdict(tally, test, ok, "[SPEC 2.5] normals");
 }
 
 static void check_permutation(const Json *test, Tally *tally)
 {
-    const Json *expected = json_get(test, "permutation");
+    const Json *expected = array_of(test, "permutation", ANY);
     char error[128];
     Draw draw;
-    size_t k, *order = malloc((expected->count + 1) * sizeof *order);
+    size_t k, *order = expected ? malloc((expected->count + 1) * sizeof *order) : NULL;
     uint64_t want;
     int ok = order && read_draw(json_get(test, "draw"), &draw, error, sizeof error) == 0;
     if (ok)
         draw_permutation(&draw, expected->count, order);
     for (k = 0; ok && k < expected->count; k++)
-        ok &= json_u64(&expected->items[k], &want) == 0 && order[k] == want;
+        ok = json_u64(&expected->items[k], &want) == 0 && order[k] == want;
     free(order);
     verdict(tally, test, ok, "[SPEC 2.6] permutation");
 }
 
 static void check_encode(const Json *test, Tally *tally)
 {
-    const Json *probabilities = json_get(test, "probabilities"), *streams = json_get(test, "streams");
+    const Json *probabilities = array_of(test, "probabilities", ANY);
+    const Json *streams = probabilities ? array_of(test, "streams", probabilities->count) : NULL;
     char error[128];
     Draw draw;
-    uint64_t bit_length, i;
-    int ok = read_draw(json_get(test, "draw"), &draw, error, sizeof error) == 0
-             && json_u64(json_get(test, "bitLength"), &bit_length) == 0;
-    size_t stride = ok ? (size_t)(bit_length + 63) / 64 : 1;
-    uint64_t *got = malloc(stride * sizeof *got), *want = malloc(stride * sizeof *want);
-    for (i = 0; ok && got && want && i < probabilities->count; i++) {
+    uint64_t bit_length = 0, i;
+    int ok = streams && bit_length_of(test, &bit_length)
+             && read_draw(json_get(test, "draw"), &draw, error, sizeof error) == 0;
+    size_t stride = (size_t)(bit_length + 63) / 64;
+    uint64_t *got = ok ? malloc(stride * sizeof *got) : NULL, *want = ok ? malloc(stride * sizeof *want) : NULL;
+    ok = ok && got && want;
+    for (i = 0; ok && i < probabilities->count; i++) {
         double p;
-        ok &= json_double(&probabilities->items[i], &p) == 0
-              && read_hex_stream(streams->items[i].text, (uint32_t)bit_length, want) == 0;
+        const char *hex = string_of(&streams->items[i]);
+        ok = json_double(&probabilities->items[i], &p) == 0 && hex
+             && read_hex_stream(hex, (uint32_t)bit_length, want) == 0;
         if (ok) {
             encode_stream(p, (uint32_t)bit_length, &draw, i, got);
-            ok &= memcmp(got, want, stride * sizeof *got) == 0;
+            ok = memcmp(got, want, stride * sizeof *got) == 0;
         }
     }
     free(got);
@@ -127,13 +159,14 @@ static void check_encode(const Json *test, Tally *tally)
 
 static void check_and_popcount(const Json *test, Tally *tally)
 {
-    uint64_t bit_length, expected;
-    int ok = json_u64(json_get(test, "bitLength"), &bit_length) == 0
+    uint64_t bit_length = 0, expected;
+    const char *a_hex = string_of(json_get(test, "a")), *b_hex = string_of(json_get(test, "b"));
+    int ok = a_hex && b_hex && bit_length_of(test, &bit_length)
              && json_u64(json_get(test, "andPopcount"), &expected) == 0;
-    size_t stride = ok ? (size_t)(bit_length + 63) / 64 : 1;
-    uint64_t *a = malloc(stride * sizeof *a), *b = malloc(stride * sizeof *b);
-    ok = ok && a && b && read_hex_stream(json_get(test, "a")->text, (uint32_t)bit_length, a) == 0
-         && read_hex_stream(json_get(test, "b")->text, (uint32_t)bit_length, b) == 0
+    size_t stride = (size_t)(bit_length + 63) / 64;
+    uint64_t *a = ok ? malloc(stride * sizeof *a) : NULL, *b = ok ? malloc(stride * sizeof *b) : NULL;
+    ok = ok && a && b && read_hex_stream(a_hex, (uint32_t)bit_length, a) == 0
+         && read_hex_stream(b_hex, (uint32_t)bit_length, b) == 0
          && and_popcount(a, b, (uint32_t)bit_length) == expected;
     free(a);
     free(b);
@@ -156,8 +189,8 @@ static void check_program(const Json *test, Tally *tally)
     uint64_t synapse, pulses, bit_length;
     double g;
     int ok = read_device_case(test, &params, &noise, &synapse) && json_double(json_get(test, "g"), &g) == 0
-             && json_u64(json_get(test, "pulses"), &pulses) == 0
-             && json_u64(json_get(test, "bitLength"), &bit_length) == 0
+             && json_u64(json_get(test, "pulses"), &pulses) == 0 && pulses <= (1u << 24)
+             && bit_length_of(test, &bit_length)
              && close_to(json_get(test, "after"),
                          device_program(g, (long)pulses, &params, &noise, synapse, (uint32_t)bit_length),
                          LEVEL_TOLERANCE);
@@ -228,9 +261,10 @@ static int check_file(const char *folder, const char *name, Tally *total)
         return -2;
     }
     for (g = 0; g < groups->count; g++) {
-        const Json *type = json_get(&groups->items[g], "type"), *tests = json_get(&groups->items[g], "tests");
+        const char *type = string_of(json_get(&groups->items[g], "type"));
+        const Json *tests = array_of(&groups->items[g], "tests", ANY);
         for (k = 0; type && tests && k < sizeof CHECKERS / sizeof *CHECKERS; k++)
-            if (strcmp(type->text, CHECKERS[k].type) == 0)
+            if (strcmp(type, CHECKERS[k].type) == 0)
                 for (t = 0; t < tests->count; t++)
                     CHECKERS[k].check(&tests->items[t], &tally);
     }

@@ -4,17 +4,20 @@ Every conformance test carries one ``groups`` marker. The plugin records which g
 which tests of each group were selected, and how each ended; at the end of the run the report prints one line
 per group:
 
-* ``CERTIFIED exact`` / ``CERTIFIED statistical``: claimed, at least one test ran, none failed, no known
-  deviation (an xfails entry) and no test left out by ``-m`` or ``-k``;
+* ``CERTIFIED exact`` / ``CERTIFIED statistical``: claimed, and every test of the group that applies to the
+  claims ran and passed: none failed, none was listed as a known deviation (an xfails entry), none was left
+  out by ``-m`` or ``-k``, skipped inside the test (an optional method not offered) or not reached (``-x``, an
+  interrupt). Tests that do not apply (the exact tier for a statistical backend, a kind it does not
+  implement) are not counted;
 * ``NOT CERTIFIED``: claimed, and a test failed or errored, or a known deviation was listed (named);
-* ``INCOMPLETE``: claimed and nothing failed, but tests were deselected or skipped for the claim's own reasons
-  (say, an optional data method not offered) so the run proved less than the whole group;
+* ``INCOMPLETE``: claimed and nothing failed, but some tests of the group did not run, so the run proved less
+  than the whole group;
+* ``NOT TESTED``: claimed, but no test of it passed in this run;
 * ``NOT CLAIMED``: the backend does not implement the group; none of its tests ran.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 
 import pytest
@@ -27,13 +30,30 @@ def groups_of(item: pytest.Item) -> tuple[str, ...]:
     return tuple(marker.args) if marker else ()
 
 
+def not_applicable(item: pytest.Item, capabilities: Capabilities, name: str) -> str | None:
+    """Why a test does not apply to a backend's claims (its skip reason), or None when it applies: a group the
+    backend does not claim, the exact tier for a statistical backend, a network kind it does not implement."""
+    missing = [g for g in groups_of(item) if g not in capabilities.claimed]
+    if missing:
+        return f"{name} does not claim the {', '.join(missing)} clause group"
+    if item.get_closest_marker("exact") and not capabilities.exact:
+        return f"{name} does not claim exact conformance"
+    kinds = item.get_closest_marker("kinds")
+    if kinds and not set(kinds.args) <= capabilities.kinds:
+        return f"{name} does not implement {kinds.args}"
+    return None
+
+
 @dataclass
 class GroupRecord:
-    """How the tests of one clause group ended in this run."""
+    """The tests of one clause group in this run: those selected that apply, and how each ended."""
 
-    outcomes: Counter[str] = field(default_factory=Counter)
-    failed: list[str] = field(default_factory=list)
+    selected: set[str] = field(default_factory=set)
+    outcomes: dict[str, str] = field(default_factory=dict)  #: node id -> passed, failed, xfailed, skipped
     deselected: int = 0
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for o in self.outcomes.values() if o == outcome)
 
 
 class Certification:
@@ -43,16 +63,20 @@ class Certification:
         self.name, self.version, self.capabilities = name, version, capabilities
         self.records = {group: GroupRecord() for group in CLAUSE_GROUPS}
         self.group_of: dict[str, tuple[str, ...]] = {}
-
-    @pytest.hookimpl(trylast=True)
-    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        for item in items:
-            self.group_of[item.nodeid] = groups_of(item)
+        self.stopped_early = False
 
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
         for item in items:
             for group in groups_of(item):
                 self.records[group].deselected += 1
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """The selected tests, once -k and -m have deselected theirs; those that do not apply are not counted."""
+        for item in session.items:
+            self.group_of[item.nodeid] = groups_of(item)
+            if not_applicable(item, self.capabilities, self.name) is None:
+                for group in groups_of(item):
+                    self.records[group].selected.add(item.nodeid)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         outcome = _outcome(report)
@@ -60,28 +84,36 @@ class Certification:
             return
         for group in self.group_of.get(report.nodeid, ()):
             record = self.records[group]
-            record.outcomes[outcome] += 1
-            if outcome in ("failed", "xfailed"):
-                record.failed.append(report.nodeid)
+            if outcome == "skipped" and f"{self.name} does not implement" in str(report.longrepr):
+                record.selected.discard(report.nodeid)  # a parametrized kind the backend does not implement
+                continue
+            if report.nodeid in record.selected and record.outcomes.get(report.nodeid) != "failed":
+                record.outcomes[report.nodeid] = outcome  # a teardown failure after a pass stays a failure
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        self.stopped_early = bool(session.shouldstop or session.shouldfail) or \
+            exitstatus == pytest.ExitCode.INTERRUPTED
 
     def verdicts(self) -> dict[str, str]:
         """group -> its verdict line (without the group's name)."""
         lines = {}
         level = "exact" if self.capabilities.exact else "statistical"
         for group, record in self.records.items():
-            ran = record.outcomes["passed"] + record.outcomes["failed"] + record.outcomes["xfailed"]
-            counts = ", ".join(f"{n} {outcome}" for outcome, n in sorted(record.outcomes.items()))
-            if record.deselected:
-                counts += f"{', ' if counts else ''}{record.deselected} deselected"
+            not_run = len(record.selected) - len(record.outcomes)
+            parts = [f"{record.count(o)} {o}" for o in ("passed", "failed", "xfailed", "skipped") if record.count(o)]
+            parts += [f"{not_run} not run"] if not_run else []
+            parts += [f"{record.deselected} deselected"] if record.deselected else []
+            counts = ", ".join(parts)
+            failed = sorted(n for n, o in record.outcomes.items() if o in ("failed", "xfailed"))
             if group not in self.capabilities.claimed:
                 lines[group] = "NOT CLAIMED: not tested"
-            elif record.outcomes["failed"] or record.outcomes["xfailed"]:
-                shown = ", ".join(record.failed[:3]) + (" ..." if len(record.failed) > 3 else "")
+            elif failed:
+                shown = ", ".join(failed[:3]) + (" ..." if len(failed) > 3 else "")
                 lines[group] = f"NOT CERTIFIED ({counts}): {shown}"
-            elif ran == 0:
+            elif not record.count("passed"):
                 lines[group] = f"NOT TESTED in this run ({counts or 'no tests selected'})"
-            elif record.deselected or record.outcomes["skipped"]:
-                lines[group] = f"INCOMPLETE, nothing failed ({counts})"
+            elif not_run or record.deselected or record.count("skipped") or self.stopped_early:
+                lines[group] = f"INCOMPLETE, nothing failed ({counts}{', run stopped early' * self.stopped_early})"
             else:
                 lines[group] = f"CERTIFIED {level} ({counts})"
         return lines

@@ -36,7 +36,7 @@ from pathlib import Path
 import pytest
 
 from stochmem.backend_api import CLAUSE_GROUPS, Backend, BackendError
-from stochmem.conformance.certification import Certification
+from stochmem.conformance.certification import Certification, not_applicable
 from stochmem.plugins import default_host
 
 TIERS = {
@@ -165,17 +165,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     backend = _backend(config)
     xfails = read_xfails(config.getoption("--stochmem-xfails")) if config.getoption("--stochmem-xfails") else []
     for item in items:
-        groups_marker = item.get_closest_marker("groups")
-        missing = [g for g in (groups_marker.args if groups_marker else ()) if g not in backend.capabilities.claimed]
-        if missing:
-            item.add_marker(pytest.mark.skip(reason=f"{backend.name} does not claim the {', '.join(missing)} "
-                                                    "clause group"))
+        reason = not_applicable(item, backend.capabilities, backend.name)
+        if reason:
+            item.add_marker(pytest.mark.skip(reason=reason))
             continue
-        if item.get_closest_marker("exact") and not backend.capabilities.exact:
-            item.add_marker(pytest.mark.skip(reason=f"{backend.name} does not claim exact conformance"))
-        kinds_marker = item.get_closest_marker("kinds")
-        if kinds_marker and not set(kinds_marker.args) <= backend.capabilities.kinds:
-            item.add_marker(pytest.mark.skip(reason=f"{backend.name} does not implement {kinds_marker.args}"))
         if any(item.nodeid.startswith(entry) for entry in xfails):  # an id, or a prefix of ids (a whole module)
             item.add_marker(pytest.mark.xfail(reason="listed in the backend's xfails file", strict=True))
 

@@ -6,7 +6,8 @@ methods when the implementation claims the ``data`` group). Anything that goes w
 :class:`ExecError` whose message names the request that caused it: the implementation's own error reply, a
 crash (with its exit status and the last lines it wrote to stderr), no reply within the timeout (the process is
 then stopped), or a malformed reply (not JSON, another id, a missing or ill-typed field). After a crash, a
-timeout or a malformed reply the process is restarted for the next request, so one bad answer fails one test.
+timeout or a reply that is not a reply to this request the process is restarted for the next request, so one bad
+answer fails one test; after :data:`MAX_RESTARTS` restarts it is not started again.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from __future__ import annotations
 import collections
 import contextlib
 import json
+import os
 import queue
 import shlex
+import signal
 import subprocess
 import threading
 import weakref
@@ -78,7 +81,10 @@ class Identity:
 class Channel:
     """One subprocess speaking JSON lines: requests on its stdin, replies on its stdout, stderr kept for errors.
 
-    Replies are read by a thread into a queue, so that a request can wait with a timeout on any platform.
+    Replies are read by a thread into a queue, and requests are written by a thread, so that both wait under the
+    one timeout on any platform (a program that stops reading must not block the suite on a full pipe). The
+    program runs in a session of its own, so that stopping it stops what it started too (a simulator behind a
+    wrapper script).
     """
 
     def __init__(self, command: str, timeout: float) -> None:
@@ -92,6 +98,8 @@ class Channel:
         self.next_id = 1
         self.starts = 0
         self.pumps: list[threading.Thread] = []
+        self.to_drop: list[tuple[int, int]] = []  #: (model handle, process start) freed since the last request
+        self.last_request = ""  #: the description of the request whose reply is being decoded
 
     def start(self) -> None:
         if self.starts > MAX_RESTARTS:
@@ -100,7 +108,8 @@ class Channel:
         self.starts += 1
         try:
             self.process = subprocess.Popen(self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                            stderr=subprocess.PIPE, text=True, encoding="utf-8", bufsize=1)
+                                            stderr=subprocess.PIPE, text=True, encoding="utf-8",
+                                            errors="backslashreplace", bufsize=1, start_new_session=True)
         except OSError as error:
             raise ExecError(f"cannot start {self.command!r}: {error.strerror or error} (give the path of an "
                             "executable, e.g. --exec ./stochmem-c)") from None
@@ -122,27 +131,26 @@ class Channel:
             self.start()
             if op != "hello":  # a restarted process is greeted again; the first handshake checked its claims
                 self.request("hello", HELLO)
+        self._drop_freed_models()
         message = {"id": self.next_id, "op": op, **fields}
         self.next_id += 1
-        what = describe(message)
+        what = self.last_request = describe(message)
         try:
             line = json.dumps(message, allow_nan=False)
         except ValueError:
             raise ExecError(f"{what}: the request carries a NaN or infinity, which [SPEC 7.3] cannot send") from None
         process = self.process
         assert process is not None and process.stdin is not None
-        try:
-            process.stdin.write(line + "\n")
-            process.stdin.flush()
-        except (BrokenPipeError, OSError):
-            self._fail(what, "could not be sent: the implementation closed its input")
+        sent: list[BaseException] = []
+        threading.Thread(target=_send, args=(process.stdin, line, sent), daemon=True).start()
         try:
             reply_line = self.replies.get(timeout=self.timeout)
         except queue.Empty:
             self._fail(what, f"got no reply within {self.timeout:g} s; the implementation was stopped "
                              "(raise the limit with --exec-timeout)")
         if reply_line is None:
-            self._fail(what, "got no reply: the implementation closed its output")
+            closed = "; it had closed its input too" if sent else ""
+            self._fail(what, f"got no reply: the implementation closed its output{closed}")
         try:
             reply = json.loads(reply_line)
         except ValueError:
@@ -161,11 +169,19 @@ class Channel:
             self._fail(what, f"got a reply with neither an object 'result' nor an 'error': {reply_line.strip():.160}")
         return result
 
+    def _drop_freed_models(self) -> None:
+        """Free, on the caller's thread and between requests, the models whose Python objects have gone."""
+        while self.to_drop:
+            handle, start = self.to_drop.pop()
+            if start == self.starts and self.process is not None:
+                with contextlib.suppress(ExecError, NotImplementedError):  # freeing is a courtesy
+                    self.request("dropModel", {"model": handle})
+
     def _fail(self, what: str, problem: str) -> NoReturn:
         """Stop the process (the next request starts a fresh one) and raise an error naming the request."""
         status = self.stop()
         message = f"{what} {problem}"
-        if status is not None and "exited" not in problem:
+        if status is not None:
             message += f"; the implementation exited with status {status}"
         tail = "\n".join(self.stderr)
         if tail:
@@ -173,26 +189,35 @@ class Channel:
         raise ExecError(message)
 
     def stop(self) -> int | None:
-        """End the process: close its input (a polite end, [SPEC 7.2]), then kill it if it lingers."""
+        """End the process: close its input (a polite end, [SPEC 7.2]), then kill its session if it lingers."""
         process, self.process = self.process, None
         if process is None:
             return None
-        try:
+        with contextlib.suppress(OSError):
             if process.stdin:
                 process.stdin.close()
-        except OSError:
-            pass
         try:
             status = process.wait(timeout=2)
         except subprocess.TimeoutExpired:
-            process.kill()
+            status = None
+        with contextlib.suppress(OSError):  # whatever it started goes too (a wrapper script's simulator)
+            os.killpg(process.pid, signal.SIGKILL)
+        if status is None:
             status = process.wait()
-        for pump in self.pumps:  # they end at the pipes' end; a grandchild may hold them open, hence the timeout
+        for pump in self.pumps:  # they end at the pipes' end
             pump.join(timeout=2)
         for stream in (process.stdout, process.stderr):
             if stream is not None:
                 stream.close()
         return status
+
+
+def _send(stdin: IO[str], line: str, failed: list[BaseException]) -> None:
+    try:
+        stdin.write(line + "\n")
+        stdin.flush()
+    except (OSError, ValueError) as error:  # closed input: the reply's absence reports it
+        failed.append(error)
 
 
 def _pump(stream: IO[str], put: Callable[[str | None], None]) -> None:
@@ -211,8 +236,8 @@ def describe(message: Json) -> str:
 
 def handshake(channel: Channel) -> Identity:
     """[SPEC 7.2] ``hello``: agree on the protocol version and read the implementation's claims."""
-    result = channel.request("hello", HELLO)
     try:
+        result = channel.request("hello", HELLO)
         if result.get("protocol") != PROTOCOL_VERSION:
             raise ProtocolError(f"it speaks protocol {result.get('protocol')!r}, this stochmem speaks "
                                 f"{PROTOCOL_VERSION}")
@@ -227,7 +252,7 @@ def handshake(channel: Channel) -> Identity:
         if not isinstance(result.get("exact"), bool):
             raise ProtocolError("exact must be true or false")
         capabilities = Capabilities(kinds=frozenset(kinds), exact=result["exact"], groups=frozenset(groups))
-    except (ProtocolError, ValueError) as error:
+    except (ProtocolError, ValueError, TypeError, ExecError, NotImplementedError) as error:
         channel.stop()
         raise ExecError(f"the handshake of {channel.command!r} failed: {error}") from None
     return Identity(name, version, capabilities)
@@ -239,45 +264,39 @@ class ExecModel:
     def __init__(self, channel: Channel, config: NetworkConfig, seed: int) -> None:
         self.channel, self.config = channel, config
         result = channel.request("createModel", {"config": config_json(config), "seed": seed})
-        self.handle = _checked(lambda: integer(result.get("model"), "model"), "createModel")
-        starts = channel.starts
-        # Free the implementation's copy when this object goes, unless the process that holds it is gone.
-        weakref.finalize(self, _drop, channel, self.handle, starts)
+        self.handle = _checked(lambda: integer(result.get("model"), "model"), channel)
+        # Free the implementation's copy when this object goes: the handle is queued here (a finalizer may run
+        # on any thread, mid-request) and sent before the next request, unless the process that holds it is gone.
+        weakref.finalize(self, channel.to_drop.append, (self.handle, channel.starts))
 
     def train_step(self, image: Sequence[float], label: int, step: int, eta: float) -> StepResult:
         result = self.channel.request("trainStep", {"model": self.handle, "image": floats_json(image),
                                                     "label": int(label), "step": int(step), "eta": float(eta)})
         return _checked(lambda: StepResult(number(result.get("loss"), "loss"),
-                                           integer(result.get("prediction"), "prediction")), "trainStep")
+                                           integer(result.get("prediction"), "prediction")), self.channel)
 
     def predict(self, image: Sequence[float], image_index: int, repeat: int = 0,
                 bit_length: int | None = None) -> int:
         result = self.channel.request("predict", {"model": self.handle, "image": floats_json(image),
                                                   "imageIndex": int(image_index), "repeat": int(repeat),
                                                   "bitLength": bit_length})
-        return _checked(lambda: integer(result.get("prediction"), "prediction"), "predict")
+        return _checked(lambda: integer(result.get("prediction"), "prediction"), self.channel)
 
     def export_layers(self) -> list[Layer]:
         result = self.channel.request("exportLayers", {"model": self.handle})
-        return _checked(lambda: json_layers(result.get("layers"), "layers", self.config.n_layers), "exportLayers")
+        return _checked(lambda: json_layers(result.get("layers"), "layers", self.config.n_layers), self.channel)
 
     def load_layers(self, layers: list[Layer]) -> None:
         self.channel.request("loadLayers", {"model": self.handle, "layers": layers_json(layers)})
 
 
-def _drop(channel: Channel, handle: int, starts: int) -> None:
-    if channel.process is not None and channel.starts == starts:
-        # Freeing is a courtesy; a failure here must not fail whichever test runs now.
-        with contextlib.suppress(ExecError, NotImplementedError):
-            channel.request("dropModel", {"model": handle})
-
-
-def _checked(decode: Callable[[], T], op: str) -> T:
-    """Decode a reply, turning a malformed field into an ExecError that names the operation."""
+def _checked(decode: Callable[[], T], channel: Channel) -> T:
+    """Decode a reply, turning a malformed field into an ExecError that names the request (the stream of replies
+    is still in step, so the process is not restarted)."""
     try:
         return decode()
     except ProtocolError as error:
-        raise ExecError(f"the reply to {op} is malformed: {error}") from None
+        raise ExecError(f"{channel.last_request}: the reply is malformed: {error}") from None
 
 
 class ExecBackend:
@@ -299,23 +318,24 @@ class ExecBackend:
                                                  "key": [word_hex(w) for w in key]})
         output = result.get("output")
         if not isinstance(output, list) or len(output) != 4:
-            raise ExecError(f"the reply to philox is malformed: output must be 4 words, got {output!r:.80}")
-        words = _checked(lambda: [hex_word(w, f"output[{k}]") for k, w in enumerate(output)], "philox")
+            raise ExecError(f"{self.channel.last_request}: the reply is malformed: output must be 4 words, got "
+                            f"{output!r:.80}")
+        words = _checked(lambda: [hex_word(w, f"output[{k}]") for k, w in enumerate(output)], self.channel)
         return (words[0], words[1], words[2], words[3])
 
     def normals(self, draw: Draw, count: int) -> list[float]:
         result = self.channel.request("normals", {"draw": draw_json(draw), "count": int(count)})
-        return _checked(lambda: numbers(result.get("normals"), "normals", count), "normals")
+        return _checked(lambda: numbers(result.get("normals"), "normals", count), self.channel)
 
     def encode(self, probabilities: Sequence[float], bit_length: int, draw: Draw) -> list[bitarray]:
         result = self.channel.request("encode", {"probabilities": floats_json(probabilities),
                                                  "bitLength": int(bit_length), "draw": draw_json(draw)})
         streams = result.get("streams")
         if not isinstance(streams, list) or len(streams) != len(probabilities):
-            raise ExecError(f"the reply to encode is malformed: streams must be a list of {len(probabilities)} "
-                            f"hex strings, got {streams!r:.80}")
+            raise ExecError(f"{self.channel.last_request}: the reply is malformed: streams must be a list of "
+                            f"{len(probabilities)} hex strings, got {streams!r:.80}")
         return _checked(lambda: [hex_bits(s, bit_length, f"streams[{k}]") for k, s in enumerate(streams)],
-                        "encode")
+                        self.channel)
 
     def coincidence_counts(self, row_probabilities: Sequence[float], column_probabilities: Sequence[float],
                            bit_length: int, row_draw: Draw, column_draw: Draw) -> list[list[int]]:
@@ -325,10 +345,10 @@ class ExecBackend:
             "rowDraw": draw_json(row_draw), "columnDraw": draw_json(column_draw)})
         counts = result.get("counts")
         if not isinstance(counts, list) or len(counts) != len(column_probabilities):
-            raise ExecError(f"the reply to coincidenceCounts is malformed: counts must be a list of "
+            raise ExecError(f"{self.channel.last_request}: the reply is malformed: counts must be a list of "
                             f"{len(column_probabilities)} rows (one per column stream), got {counts!r:.80}")
         return _checked(lambda: [integers(row, f"counts[{j}]", len(row_probabilities))
-                                 for j, row in enumerate(counts)], "coincidenceCounts")
+                                 for j, row in enumerate(counts)], self.channel)
 
     def update_layer(self, layer: Layer, inputs: Sequence[float], deltas: Sequence[float], eta: float,
                      config: NetworkConfig, seed: int, step: int, index: int) -> Layer:
@@ -337,14 +357,14 @@ class ExecBackend:
             "eta": float(eta), "config": config_json(config), "seed": int(seed), "step": int(step),
             "index": int(index)})
         shape = (len(layer.weights), len(layer.weights[0]) if layer.weights else 0)
-        return _checked(lambda: json_layer(result.get("layer"), "layer", shape), "updateLayer")
+        return _checked(lambda: json_layer(result.get("layer"), "layer", shape), self.channel)
 
     def program(self, levels: Sequence[float], pulses: Sequence[int], synapses: Sequence[int],
                 params: DeviceParams, noise: Draw, bit_length: int) -> list[float]:
         result = self.channel.request("program", {
             "levels": floats_json(levels), "pulses": [int(n) for n in pulses], "synapses": [int(m) for m in synapses],
             "device": device_json(params), "noise": draw_json(noise), "bitLength": int(bit_length)})
-        return _checked(lambda: numbers(result.get("levels"), "levels", len(levels)), "program")
+        return _checked(lambda: numbers(result.get("levels"), "levels", len(levels)), self.channel)
 
     def reset(self, g_plus: Sequence[float], g_minus: Sequence[float], synapses: Sequence[int],
               params: DeviceParams, noise: Draw) -> tuple[list[float], list[float]]:
@@ -352,7 +372,7 @@ class ExecBackend:
             "gPlus": floats_json(g_plus), "gMinus": floats_json(g_minus), "synapses": [int(m) for m in synapses],
             "device": device_json(params), "noise": draw_json(noise)})
         return _checked(lambda: (numbers(result.get("gPlus"), "gPlus", len(g_plus)),
-                                 numbers(result.get("gMinus"), "gMinus", len(g_minus))), "reset")
+                                 numbers(result.get("gMinus"), "gMinus", len(g_minus))), self.channel)
 
     def create_model(self, config: NetworkConfig, seed: int) -> Model:
         return ExecModel(self.channel, config, seed)
@@ -364,14 +384,14 @@ class ExecDataBackend(ExecBackend):
     def read_image(self, dataset: Dataset, index: int) -> Sequence[float]:
         pixels = dataset.images[index]
         result = self.channel.request("readImage", {"pixels": list(pixels)})
-        return _checked(lambda: numbers(result.get("inputs"), "inputs", len(pixels)), "readImage")
+        return _checked(lambda: numbers(result.get("inputs"), "inputs", len(pixels)), self.channel)
 
     def corrupt(self, image: Sequence[float], variance: float, seed: int, image_index: int,
                 repeat: int = 0) -> Sequence[float]:
         result = self.channel.request("corrupt", {"image": floats_json(image), "variance": float(variance),
                                                   "seed": int(seed), "imageIndex": int(image_index),
                                                   "repeat": int(repeat)})
-        return _checked(lambda: numbers(result.get("image"), "image", len(image)), "corrupt")
+        return _checked(lambda: numbers(result.get("image"), "image", len(image)), self.channel)
 
 
 def connect(command: str, timeout: float = DEFAULT_TIMEOUT) -> ExecBackend:

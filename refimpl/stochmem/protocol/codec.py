@@ -9,6 +9,7 @@ value. Decoders check what they read and raise :class:`ProtocolError` naming the
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,6 +21,8 @@ from stochmem.network import Layer
 from stochmem.rng import Draw, Site
 
 Json = dict[str, Any]
+HEX_WORD = re.compile(r"[0-9a-f]{8}")
+HEX_DIGITS = re.compile(r"[0-9a-f]*")
 
 
 class ProtocolError(ValueError):
@@ -32,14 +35,12 @@ def bits_hex(stream: bitarray) -> str:
 
 
 def hex_bits(text: Any, bit_length: int, field: str) -> bitarray:
-    """The inverse of :func:`bits_hex`: exactly ceil(bit_length / 4) hex digits, padding bits zero."""
+    """The inverse of :func:`bits_hex`: exactly ceil(bit_length / 4) lower-case hex digits, padding bits zero."""
     digits = -(-bit_length // 4)
-    if not isinstance(text, str) or len(text) != digits:
-        raise ProtocolError(f"{field} must be a string of {digits} hex digits (BL {bit_length}), got {text!r:.80}")
-    try:
-        bits = hex2ba(text, endian="big")
-    except ValueError:
-        raise ProtocolError(f"{field} is not hex: {text!r:.80}") from None
+    if not isinstance(text, str) or len(text) != digits or not HEX_DIGITS.fullmatch(text):
+        raise ProtocolError(f"{field} must be a string of {digits} lower-case hex digits (BL {bit_length}), got "
+                            f"{text!r:.80}")
+    bits = hex2ba(text, endian="big") if text else bitarray(endian="big")
     if bits[bit_length:].any():
         raise ProtocolError(f"{field}: the padding bits after bit {bit_length - 1} must be 0, got {text!r:.80}")
     return bits[:bit_length]
@@ -50,12 +51,10 @@ def word_hex(word: int) -> str:
 
 
 def hex_word(text: Any, field: str) -> int:
-    if not isinstance(text, str) or len(text) != 8:
-        raise ProtocolError(f"{field} must be a 32-bit word as 8 hex digits, got {text!r:.40}")
-    try:
-        return int(text, 16)
-    except ValueError:
-        raise ProtocolError(f"{field} is not hex: {text!r:.40}") from None
+    """A 32-bit word written as exactly 8 lower-case hex digits (no sign, prefix, spaces or underscores)."""
+    if not isinstance(text, str) or not HEX_WORD.fullmatch(text):
+        raise ProtocolError(f"{field} must be a 32-bit word as 8 lower-case hex digits, got {text!r:.40}")
+    return int(text, 16)
 
 
 def draw_json(draw: Draw) -> Json:
@@ -78,6 +77,13 @@ def integer(value: Any, field: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ProtocolError(f"{field} must be an integer, got {value!r:.40}")
     return value
+
+
+def natural(value: Any, field: str, least: int = 0) -> int:
+    """An integer >= ``least`` (a count, a bit length)."""
+    if integer(value, field) < least:
+        raise ProtocolError(f"{field} must be an integer >= {least}, got {value}")
+    return int(value)
 
 
 def number(value: Any, field: str) -> float:

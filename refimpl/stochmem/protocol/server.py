@@ -31,6 +31,7 @@ from stochmem.protocol.codec import (
     json_layers,
     layer_json,
     layers_json,
+    natural,
     number,
     numbers,
     word_hex,
@@ -98,13 +99,13 @@ def _philox(session: Session, request: Json) -> Json:
 
 
 def _normals(session: Session, request: Json) -> Json:
-    count = integer(request.get("count"), "count")
+    count = natural(request.get("count"), "count")
     return {"normals": floats_json(session.backend.normals(json_draw(request.get("draw"), "draw"), count))}
 
 
 def _encode(session: Session, request: Json) -> Json:
     streams = session.backend.encode(numbers(request.get("probabilities"), "probabilities"),
-                                     integer(request.get("bitLength"), "bitLength"),
+                                     natural(request.get("bitLength"), "bitLength", 1),
                                      json_draw(request.get("draw"), "draw"))
     return {"streams": [bits_hex(s) for s in streams]}
 
@@ -113,7 +114,7 @@ def _coincidence_counts(session: Session, request: Json) -> Json:
     counts = session.backend.coincidence_counts(
         numbers(request.get("rowProbabilities"), "rowProbabilities"),
         numbers(request.get("columnProbabilities"), "columnProbabilities"),
-        integer(request.get("bitLength"), "bitLength"), json_draw(request.get("rowDraw"), "rowDraw"),
+        natural(request.get("bitLength"), "bitLength", 1), json_draw(request.get("rowDraw"), "rowDraw"),
         json_draw(request.get("columnDraw"), "columnDraw"))
     return {"counts": [[int(c) for c in row] for row in counts]}
 
@@ -124,7 +125,7 @@ def _program(session: Session, request: Json) -> Json:
                                     integers(request.get("synapses"), "synapses", len(levels)),
                                     json_device(request.get("device"), "device"),
                                     json_draw(request.get("noise"), "noise"),
-                                    integer(request.get("bitLength"), "bitLength"))
+                                    natural(request.get("bitLength"), "bitLength", 1))
     return {"levels": floats_json(after)}
 
 
