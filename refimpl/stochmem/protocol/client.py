@@ -16,11 +16,12 @@ import collections
 import contextlib
 import json
 import os
-import queue
+import select
 import shlex
 import signal
 import subprocess
 import threading
+import time
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -81,8 +82,9 @@ class Identity:
 class Channel:
     """One subprocess speaking JSON lines: requests on its stdin, replies on its stdout, stderr kept for errors.
 
-    Replies are read by a thread into a queue, and requests are written by a thread, so that both wait under the
-    one timeout on any platform (a program that stops reading must not block the suite on a full pipe). The
+    Requests are written and replies read on non-blocking pipes under one deadline (``select``), so a program
+    that stops reading or stops answering costs the timeout, never a hang, and no thread stands between a
+    request and its reply. Standard error is drained by a thread into the last :data:`STDERR_LINES` lines. The
     program runs in a session of its own, so that stopping it stops what it started too (a simulator behind a
     wrapper script).
     """
@@ -92,12 +94,12 @@ class Channel:
         self.argv = shlex.split(command)
         if not self.argv:
             raise ExecError("--exec needs a command, e.g. --exec './stochmem-c'")
-        self.process: subprocess.Popen[str] | None = None
-        self.replies: queue.Queue[str | None] = queue.Queue()
+        self.process: subprocess.Popen[bytes] | None = None
+        self.unread = bytearray()  #: bytes read from stdout beyond the last complete reply
         self.stderr: collections.deque[str] = collections.deque(maxlen=STDERR_LINES)
         self.next_id = 1
         self.starts = 0
-        self.pumps: list[threading.Thread] = []
+        self.drain: threading.Thread | None = None
         self.to_drop: list[tuple[int, int]] = []  #: (model handle, process start) freed since the last request
         self.last_request = ""  #: the description of the request whose reply is being decoded
 
@@ -108,22 +110,18 @@ class Channel:
         self.starts += 1
         try:
             self.process = subprocess.Popen(self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                            stderr=subprocess.PIPE, text=True, encoding="utf-8",
-                                            errors="backslashreplace", bufsize=1, start_new_session=True)
+                                            stderr=subprocess.PIPE, start_new_session=True)
         except OSError as error:
             raise ExecError(f"cannot start {self.command!r}: {error.strerror or error} (give the path of an "
                             "executable, e.g. --exec ./stochmem-c)") from None
-        self.replies = queue.Queue()
+        assert self.process.stdin is not None and self.process.stdout is not None
+        assert self.process.stderr is not None
+        os.set_blocking(self.process.stdin.fileno(), False)
+        os.set_blocking(self.process.stdout.fileno(), False)
+        self.unread = bytearray()
         self.stderr.clear()
-        assert self.process.stdout is not None and self.process.stderr is not None
-        self.pumps = [threading.Thread(target=_pump, args=(self.process.stdout, self.replies.put), daemon=True),
-                      threading.Thread(target=_pump, args=(self.process.stderr, self._keep_stderr), daemon=True)]
-        for pump in self.pumps:
-            pump.start()
-
-    def _keep_stderr(self, line: str | None) -> None:
-        if line is not None:
-            self.stderr.append(line.rstrip("\n"))
+        self.drain = threading.Thread(target=_drain, args=(self.process.stderr, self.stderr), daemon=True)
+        self.drain.start()
 
     def request(self, op: str, fields: Json) -> Json:
         """Send one request and return its reply's ``result``; :class:`ExecError` on any failure."""
@@ -139,18 +137,17 @@ class Channel:
             line = json.dumps(message, allow_nan=False)
         except ValueError:
             raise ExecError(f"{what}: the request carries a NaN or infinity, which [SPEC 7.3] cannot send") from None
-        process = self.process
-        assert process is not None and process.stdin is not None
-        sent: list[BaseException] = []
-        threading.Thread(target=_send, args=(process.stdin, line, sent), daemon=True).start()
+        deadline = time.monotonic() + self.timeout
+        if not self._send((line + "\n").encode(), deadline):
+            self._fail(what, f"could not be sent within {self.timeout:g} s: the implementation stopped reading "
+                             "its input; it was stopped (raise the limit with --exec-timeout)")
         try:
-            reply_line = self.replies.get(timeout=self.timeout)
-        except queue.Empty:
+            reply_line = self._receive(deadline)
+        except TimeoutError:
             self._fail(what, f"got no reply within {self.timeout:g} s; the implementation was stopped "
                              "(raise the limit with --exec-timeout)")
         if reply_line is None:
-            closed = "; it had closed its input too" if sent else ""
-            self._fail(what, f"got no reply: the implementation closed its output{closed}")
+            self._fail(what, "got no reply: the implementation closed its output")
         try:
             reply = json.loads(reply_line)
         except ValueError:
@@ -168,6 +165,45 @@ class Channel:
         if not isinstance(result, dict):
             self._fail(what, f"got a reply with neither an object 'result' nor an 'error': {reply_line.strip():.160}")
         return result
+
+    def _send(self, data: bytes, deadline: float) -> bool:
+        """Write all of ``data`` before ``deadline``; False if the pipe stayed full. A closed pipe returns True:
+        the missing reply then says what happened, with the exit status."""
+        assert self.process is not None and self.process.stdin is not None
+        fd, view = self.process.stdin.fileno(), memoryview(data)
+        while view:
+            try:
+                view = view[os.write(fd, view):]
+                continue
+            except BlockingIOError:
+                pass
+            except OSError:  # a broken pipe: the program has closed its input or exited
+                return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([], [fd], [], remaining)[1]:
+                return False
+        return True
+
+    def _receive(self, deadline: float) -> str | None:
+        """The next reply line (decoded, undecodable bytes escaped), None at the end of output; TimeoutError
+        when the deadline passes first."""
+        assert self.process is not None and self.process.stdout is not None
+        fd = self.process.stdout.fileno()
+        while b"\n" not in self.unread:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
+                raise TimeoutError
+            try:
+                chunk = os.read(fd, 1 << 16)
+            except BlockingIOError:
+                continue
+            if not chunk:
+                return None
+            self.unread += chunk
+        end = self.unread.index(b"\n")
+        line = bytes(self.unread[:end]).decode("utf-8", "backslashreplace")
+        del self.unread[:end + 1]
+        return line
 
     def _drop_freed_models(self) -> None:
         """Free, on the caller's thread and between requests, the models whose Python objects have gone."""
@@ -197,34 +233,26 @@ class Channel:
             if process.stdin:
                 process.stdin.close()
         try:
-            status = process.wait(timeout=2)
+            status: int | None = process.wait(timeout=2)
         except subprocess.TimeoutExpired:
             status = None
         with contextlib.suppress(OSError):  # whatever it started goes too (a wrapper script's simulator)
             os.killpg(process.pid, signal.SIGKILL)
         if status is None:
             status = process.wait()
-        for pump in self.pumps:  # they end at the pipes' end
-            pump.join(timeout=2)
+        if self.drain is not None:
+            self.drain.join(timeout=2)  # it ends at the end of stderr
         for stream in (process.stdout, process.stderr):
             if stream is not None:
                 stream.close()
         return status
 
 
-def _send(stdin: IO[str], line: str, failed: list[BaseException]) -> None:
-    try:
-        stdin.write(line + "\n")
-        stdin.flush()
-    except (OSError, ValueError) as error:  # closed input: the reply's absence reports it
-        failed.append(error)
-
-
-def _pump(stream: IO[str], put: Callable[[str | None], None]) -> None:
+def _drain(stream: IO[bytes], lines: collections.deque[str]) -> None:
+    """Keep the last lines of a program's stderr (so that it never blocks on a full pipe)."""
     with contextlib.suppress(ValueError, OSError):  # the stream closed under it by stop()
-        for line in stream:
-            put(line)
-    put(None)
+        for raw in stream:
+            lines.append(raw.decode("utf-8", "backslashreplace").rstrip("\n"))
 
 
 def describe(message: Json) -> str:
