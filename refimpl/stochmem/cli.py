@@ -17,7 +17,7 @@ from stochmem import __version__, parameters
 from stochmem.backend_api import CLAUSE_GROUPS, THREADS_ENV, BackendError
 from stochmem.cluster import SCHEDULER_ENV
 from stochmem.config import ConfigError
-from stochmem.data import DATA_DIR_ENV, DataError, load_split, resolve_data_dir, verify_dir
+from stochmem.data import DATA_DIR_ENV, NOISE_DOMAINS, DataError, load_split, resolve_data_dir, verify_dir
 from stochmem.parameters import BY_NAME, PARAMETERS, Parameter
 from stochmem.rundir import RunDirError
 from stochmem.runs import RunSpec, read_spec
@@ -135,6 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("run_dir", help="a run directory written by `stochmem train --run-dir`")
     evaluate.add_argument("--input-noise", type=float, nargs="+", default=[0.0],
                           help="noise variances sigma_i^2 (e.g. 0 0.01 0.1 0.2)")
+    evaluate.add_argument("--noise-domain", choices=list(NOISE_DOMAINS), default="pixels",
+                          help="the input scale the variances refer to: pixels in [0, 1] (default), signed inputs in "
+                               "[-1, 1], or standardised inputs (MNIST mean and std) [SPEC 5.4]")
     evaluate.add_argument("--bl", type=int, default=None, help="bit length for reading (default: the training BL)")
     evaluate.add_argument("--repeats", type=int, default=1, help="independent stream and noise draws")
     evaluate.add_argument("--test-size", type=int, default=None, help="test images (default: the run's)")
@@ -143,14 +146,15 @@ def build_parser() -> argparse.ArgumentParser:
                           help="accept a --data-dir other than the folder the run was trained on")
     add_threads(evaluate)
     reproduce = commands.add_parser(
-        "reproduce", help="run the paper's experiments (fig3, fig4, fig5) and compare with the paper",
+        "reproduce", help="run the paper's experiments (fig3, fig4, fig5) or their ablations, compared with the paper",
         description="Run a named experiment config (shipped in stochmem/experiments) or your own TOML file on a Dask "
                     "cluster (a local one by default): every run trains in its own run directory under --out (an "
                     "interrupted reproduction resumes; a worker that dies costs only its run's progress since the "
                     "last checkpoint), then a summary table (paper vs ours, seeds as mean and 95 %% confidence "
                     "interval) and the figure are written.",
         formatter_class=HelpFormatter)
-    reproduce.add_argument("experiments", nargs="+", help="fig3, fig4, fig5, all, or paths to TOML files")
+    reproduce.add_argument("experiments", nargs="+", help="fig3, fig4, fig5, all (those three), fig4-ablation, "
+                           "fig5-domains, or paths to TOML files")
     reproduce.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                            help="override a default of every run, e.g. --set device.levels=64 --set epochs=5; "
                                 "--set seeds=1,2,3 runs every setting with each seed")
@@ -278,7 +282,8 @@ def command_evaluate(args: argparse.Namespace) -> int:
         spec = replace(spec, test_size=args.test_size)
     data_dir = recorded_data_dir(run_dir, spec, args.data_dir, args.allow_data_change)
     with rundir.locked(run_dir):  # evaluations.json has one writer, and no training runs meanwhile
-        rows, state = evaluate_checkpoint(run_dir, spec, data_dir, args.input_noise, args.bl, args.repeats)
+        rows, state = evaluate_checkpoint(run_dir, spec, data_dir, args.input_noise, args.bl, args.repeats,
+                                          args.noise_domain)
         record = run_dir / "evaluations.json"
         previous = json.loads(record.read_text()) if record.is_file() else []
         rundir.write_json(record, [*previous, *rows])
@@ -294,11 +299,11 @@ def command_reproduce(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from stochmem.cluster import connect, describe, scheduler_address
-    from stochmem.reproduce import BUILTIN, RunsFailed, dry_run, load_experiment, preflight, run_experiment
+    from stochmem.reproduce import PAPER, RunsFailed, dry_run, load_experiment, preflight, run_experiment
 
     if args.workers < 1:
         raise ConfigError(f"--workers = {args.workers} is invalid: expected an integer >= 1")
-    names = [name for entry in args.experiments for name in (BUILTIN if entry == "all" else (entry,))]
+    names = [name for entry in args.experiments for name in (PAPER if entry == "all" else (entry,))]
     experiments = [load_experiment(name, args.overrides, args.sweeps) for name in names]  # all valid before any runs
     scheduler = scheduler_address(args.scheduler)
     out = Path(args.out).absolute()  # workers, maybe on other machines, may not share this working directory

@@ -16,6 +16,7 @@ from stochmem.parameters import (
     ConfigError,
     NetworkKind,
     NoiseMode,
+    ResetWrite,
     Section,
     check_values,
     reject_unknown,
@@ -23,7 +24,7 @@ from stochmem.parameters import (
 )
 
 __all__ = ["NETWORK_KINDS", "NOISE_MODES", "ConfigError", "DeviceParams", "NetworkConfig", "NetworkKind", "NoiseMode",
-           "from_dict", "to_dict"]
+           "ResetWrite", "from_dict", "to_dict"]
 
 
 def _check(instance: Any, name: Section) -> None:
@@ -49,6 +50,8 @@ class DeviceParams:
     reset_every: int = BY_NAME["reset_every"].default
     noise_mode: NoiseMode = BY_NAME["noise_mode"].default
     w_max: float = BY_NAME["w_max"].default
+    reset_write: ResetWrite = BY_NAME["reset_write"].default
+    reset_threshold: float = BY_NAME["reset_threshold"].default
 
     def __post_init__(self) -> None:
         _check(self, "device")
@@ -70,6 +73,16 @@ class DeviceParams:
     def top_level(self) -> int:
         """The highest level coordinate, ``levels - 1``."""
         return self.levels - 1
+
+    @property
+    def reset_sigma(self) -> float:
+        """[SPEC 4.5] The noise (in levels) of a reset's write: ``sigma``, or 0 for a verified write."""
+        return self.sigma if self.reset_write == "noisy" else 0.0
+
+    @property
+    def reset_level(self) -> float:
+        """[SPEC 4.5] A pair is reset when its larger level coordinate is at least this (0: every pair)."""
+        return self.reset_threshold * self.top_level
 
     @property
     def dw_min(self) -> float:

@@ -73,6 +73,20 @@ class Dataset:
         return Dataset(self.images[start:stop], self.labels[start:stop], self.rows, self.cols)
 
 
+#: [SPEC 5.4] The scale of the input the noise variance refers to, as the standard deviation of that input per
+#: pixel unit: pixels in [0, 1] (the default, as [SPEC 5.4] states it), inputs in [-1, 1] (2 x - 1), or
+#: standardised inputs ((x - mean) / std with MNIST's pixel std 0.3081).
+NOISE_DOMAINS: dict[str, float] = {"pixels": 1.0, "signed": 0.5, "standardised": 0.3081}
+
+
+def pixel_variance(variance: float, domain: str = "pixels") -> float:
+    """[SPEC 5.4] A noise variance stated for inputs in ``domain``, as the variance in [0, 1] pixel units that
+    :func:`corrupt` adds (noise of standard deviation s on inputs scaled by 1/c is noise of c s on pixels)."""
+    if domain not in NOISE_DOMAINS:
+        raise ValueError(f"noise domain {domain!r} is unknown: choose one of {', '.join(NOISE_DOMAINS)}")
+    return variance * NOISE_DOMAINS[domain] ** 2
+
+
 def corrupt(image: list[float], variance: float, seed: int, image_index: int, repeat: int = 0) -> list[float]:
     """[SPEC 5.4] The paper's noisy test input: clip(x + sigma_i eps, 0, 1), sigma_i = sqrt(variance).
 

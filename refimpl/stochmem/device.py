@@ -59,12 +59,15 @@ def program(g: float, pulses: int, params: DeviceParams, noise: Draw, synapse: i
     return clip_level(g + program_increment(pulses, params, noise, synapse, bit_length), params)
 
 
-def program_target(levels_to_add: float, params: DeviceParams, noise: Draw, synapse: int) -> float:
-    """[SPEC 4.5] Program a device from Gmin to ``levels_to_add`` levels, with one event's noise, clipped.
+def program_target(levels_to_add: float, params: DeviceParams, noise: Draw, synapse: int,
+                   sigma: float | None = None) -> float:
+    """[SPEC 4.5, 4.6] Program a device from Gmin to ``levels_to_add`` levels, with one event's noise of
+    ``sigma`` levels (default ``params.sigma``; 0 for a verified write), clipped.
 
     Used by the reset and the initial programming; ``levels_to_add`` > 0.
     """
-    noisy = levels_to_add + params.sigma * normal(noise, synapse) if params.sigma else levels_to_add
+    sigma = params.sigma if sigma is None else sigma
+    noisy = levels_to_add + sigma * normal(noise, synapse) if sigma else levels_to_add
     return clip_level(noisy, params)
 
 
@@ -73,13 +76,17 @@ def reset_pair(g_plus: float, g_minus: float, params: DeviceParams, noise: Draw,
     """[SPEC 4.5] Reset both devices to Gmin and re-program the difference onto one of them.
 
     With d = g+ - g-: d > 0 programs G+ to d, d < 0 programs G- to abs(d), d = 0 leaves both at Gmin (no event).
-    With sigma = 0 the weight is preserved exactly.
+    The write carries one event's noise, or none when ``reset_write`` is verified; with sigma = 0 or a verified
+    write the weight is preserved exactly. A pair whose larger level coordinate is below ``reset_threshold``
+    times the top level is not reset (left as it is); the default threshold 0 resets every pair.
     """
+    if max(g_plus, g_minus) < params.reset_level:
+        return g_plus, g_minus
     difference = g_plus - g_minus
     if difference > 0.0:
-        return program_target(difference, params, noise, synapse), 0.0
+        return program_target(difference, params, noise, synapse, params.reset_sigma), 0.0
     if difference < 0.0:
-        return 0.0, program_target(-difference, params, noise, synapse)
+        return 0.0, program_target(-difference, params, noise, synapse, params.reset_sigma)
     return 0.0, 0.0
 
 

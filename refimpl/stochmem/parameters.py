@@ -24,8 +24,10 @@ from jsonschema import Draft202012Validator, ValidationError, validators
 
 NetworkKind = Literal["float", "stochastic", "memristive"]
 NoiseMode = Literal["event", "pulse"]
+ResetWrite = Literal["noisy", "verified"]
 NETWORK_KINDS: tuple[str, ...] = get_args(NetworkKind)
 NOISE_MODES: tuple[str, ...] = get_args(NoiseMode)
+RESET_WRITES: tuple[str, ...] = get_args(ResetWrite)
 #: Where a run's images come from: MNIST (checksums verified), the embedded 5,000 digits, or your own data set in
 #: MNIST's IDX layout in --data-dir (see :func:`stochmem.data.load_idx_split`).
 DATA_SOURCES = ("mnist", "embedded", "idx")
@@ -115,6 +117,12 @@ PARAMETERS: tuple[Parameter, ...] = (
               "one noise draw per programming event, or one per pulse", clause="[SPEC 4.3]"),
     Parameter("w_max", "device", 1.0, number_schema(exclusiveMinimum=0), "the weight a conductance difference of Gmax "
               "carries", clause="[SPEC 4.1]"),
+    Parameter("reset_write", "device", "noisy", {"enum": list(RESET_WRITES)},
+              "how a reset re-programs the difference: noisy (one event's programming noise, the default) or "
+              "verified (a write-verify loop: exactly, no noise)", clause="[SPEC 4.5]"),
+    Parameter("reset_threshold", "device", 0.0, number_schema(minimum=0, maximum=1),
+              "reset only pairs whose larger device is at or above this fraction of the top level (0: every pair, "
+              "the paper's reset)", clause="[SPEC 4.5]"),
     Parameter("epochs", "run", 1, integer_schema(1, 100_000), "passes over the training images", "epochs",
               "[SPEC 3.5]"),
     Parameter("train_size", "run", 1000, integer_schema(1), "training images (the first N of the set)", "images",

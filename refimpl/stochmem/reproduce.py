@@ -29,6 +29,7 @@ from stochmem import rundir
 from stochmem.backend_api import THREADS_ENV, WORKERS_ENV
 from stochmem.cluster import Executor, report, subscribe, unsubscribe
 from stochmem.config import ConfigError
+from stochmem.data import NOISE_DOMAINS
 from stochmem.parameters import ALIASES, BY_NAME, reject_unknown
 from stochmem.progress import RunBoard
 from stochmem.runs import (
@@ -59,7 +60,8 @@ from stochmem.sweeps import (
 )
 from stochmem.training import EpochResult
 
-BUILTIN = ("fig3", "fig4", "fig5")
+PAPER = ("fig3", "fig4", "fig5")  #: the paper's figures: what `stochmem reproduce all` runs
+BUILTIN = (*PAPER, "fig4-ablation", "fig5-domains")  #: every shipped experiment (the ablations of the paper's choices)
 TOP_KEYS = {"name", "version", "title", "defaults", "runs", "evaluation", "sweep"}
 RUN_EXTRAS = {"label", "paper", "read_bl", "paper_drop"}
 
@@ -81,6 +83,7 @@ class Experiment:
     runs: tuple[Run, ...]
     noise_variances: tuple[float, ...] = ()
     repeats: int = 1
+    noise_domain: str = "pixels"  #: [SPEC 5.4] the input scale the variances refer to
 
 
 MAX_RUNS = 10_000
@@ -106,7 +109,7 @@ def _read_document(name_or_path: str) -> tuple[dict[str, Any], str]:
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError as error:
             raise ConfigError(f"{source}: not a TOML experiment file (not UTF-8 text: byte {error.start} cannot be "
-                              "decoded); give fig3, fig4, fig5 or a .toml file") from None
+                              f"decoded); give {', '.join(BUILTIN)} or a .toml file") from None
     try:
         return tomllib.loads(text), source
     except tomllib.TOMLDecodeError as error:
@@ -160,7 +163,7 @@ def load_experiment(name_or_path: str, overrides: Sequence[str] = (), sweeps: Se
         if other != run.label:
             raise ConfigError(f"{source}: runs {other!r} and {run.label!r} would share the folder "
                               f"{slug(run.label)!r}: give them labels that differ in letters or digits")
-    unknown_eval = sorted(set(evaluation) - {"noise_variances", "repeats"})
+    unknown_eval = sorted(set(evaluation) - {"noise_variances", "repeats", "noise_domain"})
     if unknown_eval:
         raise ConfigError(f"{source}: unknown evaluation keys {unknown_eval}")
     repeats = evaluation.get("repeats", 1)
@@ -169,8 +172,12 @@ def load_experiment(name_or_path: str, overrides: Sequence[str] = (), sweeps: Se
     variances = tuple(float(v) for v in evaluation.get("noise_variances", ()))
     if any(v < 0 for v in variances):
         raise ConfigError(f"{source}: evaluation.noise_variances must be >= 0, got {list(variances)}")
+    domain = evaluation.get("noise_domain", "pixels")
+    if domain not in NOISE_DOMAINS:
+        raise ConfigError(f"{source}: evaluation.noise_domain = {domain!r} is invalid: choose one of "
+                          f"{', '.join(NOISE_DOMAINS)}")
     return Experiment(experiment_name(document.get("name", Path(source).stem), source), int(document.get("version", 1)),
-                      str(document.get("title", "")), tuple(runs), variances, repeats)
+                      str(document.get("title", "")), tuple(runs), variances, repeats, domain)
 
 
 def _expanded_run(entry: dict[str, Any], point: Point, defaults: dict[str, Any], where: str) -> Run:
@@ -261,7 +268,7 @@ def _train_and_evaluate(task: dict[str, Any], spec: RunSpec, run_dir: Path, data
             f"{task['repeats']} repeats")
         evaluations[str(bit_length)], _state = evaluate_checkpoint(run_dir, spec, data_dir,
                                                                    task["variances"], bit_length or None,
-                                                                   task["repeats"])
+                                                                   task["repeats"], task["noise_domain"])
     return results, evaluations
 
 
@@ -300,6 +307,7 @@ def tasks_of(experiment: Experiment, out: Path, data_dir: str | None, executor: 
     return [{"label": run.label, "name": f"{experiment.name}/{run.label}", "spec": run.spec.to_json(),
              "run_dir": str(shared_run_dir(out, base / slug(run.label), run.spec)),
              "data_dir": data_dir, "read_bl": list(run.read_bl), "variances": list(experiment.noise_variances),
+             "noise_domain": experiment.noise_domain,
              "repeats": experiment.repeats, "workers": executor.local_workers, "topic": topic,
              "threads": threads or (1 if remote else None)} for run in experiment.runs]
 

@@ -16,8 +16,17 @@ from typing import Any
 
 from stochmem import __version__, rundir
 from stochmem.backend_api import image_reader, input_corrupter
-from stochmem.config import ConfigError, DeviceParams, NetworkConfig, NetworkKind, NoiseMode, from_dict, to_dict
-from stochmem.data import Dataset, load_idx_split, load_split, resolve_data_dir
+from stochmem.config import (
+    ConfigError,
+    DeviceParams,
+    NetworkConfig,
+    NetworkKind,
+    NoiseMode,
+    ResetWrite,
+    from_dict,
+    to_dict,
+)
+from stochmem.data import NOISE_DOMAINS, Dataset, load_idx_split, load_split, pixel_variance, resolve_data_dir
 from stochmem.parameters import BY_NAME, check_values, reject_unknown, section
 from stochmem.training import EpochResult, TrainingState, train
 
@@ -39,6 +48,8 @@ class RunSpec:
     reset_every: int = BY_NAME["reset_every"].dataclass_field()
     noise_mode: NoiseMode = BY_NAME["noise_mode"].dataclass_field()
     w_max: float = BY_NAME["w_max"].dataclass_field()
+    reset_write: ResetWrite = BY_NAME["reset_write"].dataclass_field()
+    reset_threshold: float = BY_NAME["reset_threshold"].dataclass_field()
     epochs: int = BY_NAME["epochs"].dataclass_field()
     train_size: int = BY_NAME["train_size"].dataclass_field()
     test_size: int = BY_NAME["test_size"].dataclass_field()
@@ -312,9 +323,11 @@ def quiet(_text: str) -> None:
 
 
 def evaluate_checkpoint(run_dir: Path, spec: RunSpec, data_dir: str | None, variances: list[float],
-                        bit_length: int | None, repeats: int) -> tuple[list[dict[str, Any]], TrainingState]:
+                        bit_length: int | None, repeats: int, noise_domain: str = "pixels"
+                        ) -> tuple[list[dict[str, Any]], TrainingState]:
     """[SPEC 3.9, 5.4] Accuracy of a run's checkpoint per noise variance (mean, spread and every repeat), and
-    the training state the checkpoint was taken at."""
+    the training state the checkpoint was taken at. The variances are stated for inputs in ``noise_domain``
+    (:data:`stochmem.data.NOISE_DOMAINS`)."""
     import statistics
 
     from stochmem.plugins import get_backend
@@ -326,6 +339,8 @@ def evaluate_checkpoint(run_dir: Path, spec: RunSpec, data_dir: str | None, vari
         raise ConfigError(f"bit length = {bit_length} is invalid: expected an integer >= 1 (BL)")
     if any(v < 0 for v in variances):
         raise ConfigError(f"noise variances {variances} are invalid: they must be >= 0")
+    if noise_domain not in NOISE_DOMAINS:
+        raise ConfigError(f"noise domain {noise_domain!r} is invalid: choose one of {', '.join(NOISE_DOMAINS)}")
     backend = get_backend(spec.backend)
     _, test_set = load_data(spec, data_dir)
     model = backend.create_model(spec.network_config(), spec.seed)
@@ -336,9 +351,11 @@ def evaluate_checkpoint(run_dir: Path, spec: RunSpec, data_dir: str | None, vari
     read = image_reader(backend)
     rows = []
     for variance in variances:
-        accuracies = [evaluate(model, spec.seed, test_set, repeat, bit_length, variance, noise, read)
+        in_pixels = pixel_variance(variance, noise_domain)
+        accuracies = [evaluate(model, spec.seed, test_set, repeat, bit_length, in_pixels, noise, read)
                       for repeat in range(repeats)]
-        rows.append({"noise_variance": variance, "bit_length": reading, "repeats": repeats,
+        rows.append({"noise_variance": variance, "noise_domain": noise_domain, "bit_length": reading,
+                     "repeats": repeats,
                      "mean_accuracy": statistics.fmean(accuracies),
                      "std_accuracy": statistics.stdev(accuracies) if repeats > 1 else 0.0,
                      "accuracies": accuracies})

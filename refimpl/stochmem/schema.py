@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from stochmem.data import NOISE_DOMAINS
 from stochmem.parameters import (
     DATA_SOURCES,
     PARAMETERS,
@@ -69,7 +70,8 @@ EXPERIMENT_SCHEMA: dict[str, Any] = {
         "defaults": {"type": "object"},
         "evaluation": {"type": "object", "additionalProperties": False,
                        "properties": {"noise_variances": number_arrays(minimum=0),
-                                      "repeats": integer_schema(1, 10_000)}},
+                                      "repeats": integer_schema(1, 10_000),
+                                      "noise_domain": {"enum": list(NOISE_DOMAINS)}}},
         "runs": {"type": "array", "maxItems": 10_000, "items": {
             "type": "object",  # a missing label has its own message (reproduce.load_experiment)
             "properties": {

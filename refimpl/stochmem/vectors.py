@@ -120,6 +120,13 @@ def device_vectors() -> Json:
             after = device.reset_pair(gp, gm, params, noise, synapse)
             reset_tests.append({"device": device_json(params), "noise": draw_json(noise), "synapse": synapse,
                                 "gPlus": gp, "gMinus": gm, "gPlusAfter": after[0], "gMinusAfter": after[1]})
+        for variant in (DeviceParams(sigma=sigma, reset_write="verified"),
+                        DeviceParams(sigma=sigma, levels=16, reset_threshold=0.5)) if sigma else ():
+            # [SPEC 4.5] a verified write, and a threshold (half of the top level 15: 7.5) that spares some pairs
+            for synapse, (gp, gm) in enumerate([(5.0, 2.0), (2.0, 9.0), (7.0, 7.5), (15.0, 0.0), (7.5, 0.0)]):
+                after = device.reset_pair(gp, gm, variant, noise, synapse)
+                reset_tests.append({"device": device_json(variant), "noise": draw_json(noise), "synapse": synapse,
+                                    "gPlus": gp, "gMinus": gm, "gPlusAfter": after[0], "gMinusAfter": after[1]})
         noise = Draw(11, Site.INIT_DEVICE_NOISE, 0, 2)
         for synapse, w in enumerate([0.0, 0.05, -0.05, 0.0161, -0.9, 3.0]):
             after = device.initial_pair(w, params, noise, synapse)
@@ -180,6 +187,10 @@ TRAINING_CASES = (
     TrainingCase("memristive", 6, DeviceParams(sigma=0.3, reset_every=3, noise_mode="pulse"), bit_length=9,
                  start=17),
     TrainingCase("memristive", 6, DeviceParams(sigma=2.0, levels=8, reset_every=5), bit_length=33, start=3),
+    # [SPEC 4.5] the reset's choices: a verified write, and a threshold that resets only pairs near saturation
+    TrainingCase("memristive", 6, DeviceParams(sigma=0.3, reset_every=3, reset_write="verified")),
+    TrainingCase("memristive", 8, DeviceParams(sigma=0.5, levels=8, reset_every=2, reset_threshold=0.4),
+                 bit_length=12, start=5),
 )
 
 

@@ -150,28 +150,31 @@ def normals_at(indices: np.ndarray, k0: np.uint64, k1: np.uint64, step: np.uint6
 
 
 @njit(parallel=True)
-def reset(weights: np.ndarray, g_plus: np.ndarray, g_minus: np.ndarray, sigma: float, top: float,
-          dw_min: float, k0: np.uint64, k1: np.uint64, step: np.uint64, layer: np.uint64) -> None:
+def reset(weights: np.ndarray, g_plus: np.ndarray, g_minus: np.ndarray, sigma: float, reset_level: float,
+          top: float, dw_min: float, k0: np.uint64, k1: np.uint64, step: np.uint64, layer: np.uint64) -> None:
     """[SPEC 4.5] The twin of :func:`stochmem.device.reset_pair` for every synapse of a crossbar, rows spread
-    over the threads. Each row first draws the normals of its synapses (:func:`fill_normals`), then programs."""
+    over the threads: ``sigma`` is the write's noise (0 for a verified write), pairs whose larger level is below
+    ``reset_level`` are spared. Each row first draws the normals of its synapses (:func:`fill_normals`), then
+    programs."""
     width = weights.shape[1]
     for j in prange(weights.shape[0]):
         eps = np.zeros(width)
         if sigma != 0.0:
             fill_normals(np.int64(j * width), step, layer, RESET_NOISE, k0, k1, eps)
-        reset_row(weights[j], g_plus[j], g_minus[j], eps, sigma, top, dw_min)
+        reset_row(weights[j], g_plus[j], g_minus[j], eps, sigma, reset_level, top, dw_min)
 
 
 @njit(inline="always")
 def reset_row(weights: np.ndarray, g_plus: np.ndarray, g_minus: np.ndarray, eps: np.ndarray, sigma: float,
-              top: float, dw_min: float) -> None:
+              reset_level: float, top: float, dw_min: float) -> None:
     """[SPEC 4.5] One row of :func:`reset`, branch-free (selections), so that it vectorises."""
     for i in range(weights.size):
         d = g_plus[i] - g_minus[i]
         level = min(max(abs(d) + sigma * eps[i], 0.0), top)
         level = 0.0 if d == 0.0 else level
-        g_plus[i] = level if d > 0.0 else 0.0
-        g_minus[i] = level if d < 0.0 else 0.0
+        spared = max(g_plus[i], g_minus[i]) < reset_level
+        g_plus[i] = g_plus[i] if spared else (level if d > 0.0 else 0.0)
+        g_minus[i] = g_minus[i] if spared else (level if d < 0.0 else 0.0)
         weights[i] = dw_min * (g_plus[i] - g_minus[i])
 
 

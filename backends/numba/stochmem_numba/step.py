@@ -55,8 +55,9 @@ EVAL_STREAM = np.uint64(int(Site.EVAL_STREAM))
 class UpdateRule(NamedTuple):
     """What a step's update needs besides the crossbar and its inputs and errors ([SPEC 3.7, 3.8, 4.3-4.5]): the
     kind (a ``KIND_*`` code), the learning rate, the gain C and dw_min of :func:`stochmem.network.update_gain`,
-    the stream length, the device's noise, noise mode, top level and reset period, and the run's Philox key. One
-    argument instead of twelve, in the order of the contract's ``update_layer``: crossbar, inputs, errors, rule."""
+    the stream length, the device's noise, noise mode, top level and reset period, the reset's write noise and
+    level threshold ([SPEC 4.5]), and the run's Philox key. One argument instead of fourteen, in the order of the
+    contract's ``update_layer``: crossbar, inputs, errors, rule."""
 
     kind: int
     eta: float
@@ -67,6 +68,8 @@ class UpdateRule(NamedTuple):
     pulse_mode: bool
     top: float
     reset_every: int
+    reset_sigma: float
+    reset_level: float
     k0: np.uint64
     k1: np.uint64
 
@@ -334,8 +337,8 @@ def reset_all(weights: Sequence[np.ndarray], g_plus: Sequence[np.ndarray], g_min
     """[SPEC 4.5] Reset every crossbar's device pairs after training step ``step`` (each crossbar's rows spread
     over the threads by :func:`stochmem_numba.kernels.reset`)."""
     for layer, crossbar in enumerate(weights):
-        reset(crossbar, g_plus[layer], g_minus[layer], rule.sigma, rule.top, rule.dw_min, rule.k0, rule.k1,
-              np.uint64(step), np.uint64(layer))
+        reset(crossbar, g_plus[layer], g_minus[layer], rule.reset_sigma, rule.reset_level, rule.top, rule.dw_min,
+              rule.k0, rule.k1, np.uint64(step), np.uint64(layer))
 
 
 @njit()

@@ -172,17 +172,22 @@ def program_target(levels_to_add: F64, synapses: I64, params: DeviceParams, nois
 def reset(g_plus: F64, g_minus: F64, synapses: I64, params: DeviceParams, noise: Draw) -> tuple[F64, F64]:
     """[SPEC 4.5] The twin of :func:`stochmem.device.reset_pair`, for whole arrays.
 
-    |d| (+ noise) is programmed onto G+ where d > 0 and onto G- where d < 0; d = 0 leaves both at 0.
+    |d| (+ noise, unless the write is verified) is programmed onto G+ where d > 0 and onto G- where d < 0; d = 0
+    leaves both at 0; pairs whose larger device is below ``params.reset_level`` are left as they are.
     """
     difference = g_plus - g_minus
-    if params.sigma:
+    sigma = params.reset_sigma
+    if sigma:
         # Most synapses are programmed: one contiguous run of normals is cheaper than picking indices.
         normals = draw_normals(noise, int(synapses.max()) + 1)[synapses] if synapses.size else np.zeros(0)
-        programmed = np.minimum(np.maximum(np.abs(difference) + params.sigma * normals, 0.0),
-                                float(params.top_level))
+        programmed = np.minimum(np.maximum(np.abs(difference) + sigma * normals, 0.0), float(params.top_level))
     else:
         programmed = np.abs(difference)
-    return np.where(difference > 0.0, programmed, 0.0), np.where(difference < 0.0, programmed, 0.0)
+    new_plus, new_minus = np.where(difference > 0.0, programmed, 0.0), np.where(difference < 0.0, programmed, 0.0)
+    if params.reset_level > 0.0:
+        spared = np.maximum(g_plus, g_minus) < params.reset_level
+        new_plus, new_minus = np.where(spared, g_plus, new_plus), np.where(spared, g_minus, new_minus)
+    return new_plus, new_minus
 
 
 def initial_pairs(weights: F64, params: DeviceParams, noise: Draw) -> tuple[F64, F64]:

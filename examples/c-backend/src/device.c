@@ -50,24 +50,31 @@ double device_program(double g, long pulses, const DeviceParams *params, const D
     return clip_level(g + program_increment(pulses, params, noise, m, bit_length), params);
 }
 
-/* Program a device from Gmin to `levels_to_add` levels with one event's noise, clipped. */
-static double program_target(double levels_to_add, const DeviceParams *params, const Draw *noise, uint64_t m)
+/* Program a device from Gmin to `levels_to_add` levels with one event's noise of `sigma` levels, clipped. */
+static double program_target(double levels_to_add, double sigma, const DeviceParams *params, const Draw *noise,
+                             uint64_t m)
 {
-    if (params->sigma != 0.0)
-        levels_to_add = levels_to_add + params->sigma * draw_normal(noise, m);
+    if (sigma != 0.0)
+        levels_to_add = levels_to_add + sigma * draw_normal(noise, m);
     return clip_level(levels_to_add, params);
 }
 
+/* [SPEC 4.5] Pairs below the threshold are spared; the write is noisy (sigma) or verified (exact). */
 void device_reset(double g_plus, double g_minus, const DeviceParams *params, const Draw *noise, uint64_t m,
                   double *g_plus_after, double *g_minus_after)
 {
     double difference = g_plus - g_minus;
+    double sigma = params->reset_verified ? 0.0 : params->sigma;
     *g_plus_after = 0.0;
     *g_minus_after = 0.0;
-    if (difference > 0.0)
-        *g_plus_after = program_target(difference, params, noise, m);
-    else if (difference < 0.0)
-        *g_minus_after = program_target(-difference, params, noise, m);
+    if ((g_plus > g_minus ? g_plus : g_minus) < params->reset_threshold * top_level(params)) {
+        *g_plus_after = g_plus;
+        *g_minus_after = g_minus;
+    } else if (difference > 0.0) {
+        *g_plus_after = program_target(difference, sigma, params, noise, m);
+    } else if (difference < 0.0) {
+        *g_minus_after = program_target(-difference, sigma, params, noise, m);
+    }
 }
 
 /* [SPEC 4.6] k = min(floor(|w|/dw_min + 1/2), L - 1) levels onto G+ (w > 0) or G- (w < 0); k = 0: nothing. */
@@ -81,7 +88,7 @@ void device_initial_pair(double w, const DeviceParams *params, const Draw *noise
     *g_minus = 0.0;
     if (k == 0.0)
         return;
-    g = program_target(k, params, noise, m);
+    g = program_target(k, params->sigma, params, noise, m);
     if (w > 0.0)
         *g_plus = g;
     else

@@ -62,7 +62,17 @@ int read_draw(const Json *value, Draw *draw, char *error, size_t size)
 int read_device(const Json *value, DeviceParams *params, char *error, size_t size)
 {
     uint64_t levels;
-    const Json *mode = json_get(value, "noise_mode");
+    const Json *mode = json_get(value, "noise_mode"), *write = json_get(value, "reset_write");
+    const Json *threshold = json_get(value, "reset_threshold");
+    /* [SPEC 4.5] The reset's choices: absent means the defaults (a noisy write, every pair). */
+    params->reset_verified = write && write->type == JSON_STRING && strcmp(write->text, "verified") == 0;
+    params->reset_threshold = 0.0;
+    if ((write && (write->type != JSON_STRING || (strcmp(write->text, "noisy") != 0 && !params->reset_verified)))
+        || (threshold && (json_double(threshold, &params->reset_threshold) != 0 || !(params->reset_threshold >= 0.0)
+                          || params->reset_threshold > 1.0))) {
+        snprintf(error, size, "device: reset_write must be noisy or verified, reset_threshold in [0, 1] [SPEC 4.5]");
+        return -1;
+    }
     if (need_u64(value, "levels", 1u << 20, &levels, error, size) != 0 || levels < 2
         || json_double(json_get(value, "on_off"), &params->on_off) != 0 || !(params->on_off > 1.0)
         || json_double(json_get(value, "sigma"), &params->sigma) != 0 || !(params->sigma >= 0.0)

@@ -44,6 +44,8 @@ typedef struct {
     double sigma;     /* sigma / B >= 0 */
     int pulse_mode;   /* 0: one noise per event (default), 1: one per pulse */
     double w_max;     /* > 0 */
+    int reset_verified;     /* [SPEC 4.5] 0: the reset writes with noise sigma (default), 1: exactly */
+    double reset_threshold; /* [SPEC 4.5] reset only pairs with max(g+, g-) >= threshold (L - 1); default 0 */
 } DeviceParams;
 
 double device_dw_min(const DeviceParams *params);

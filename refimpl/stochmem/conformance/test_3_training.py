@@ -40,6 +40,12 @@ SCENARIOS: dict[str, NetworkConfig] = {
     "memristive, 1 crossbar, BL=33, on/off 4": NetworkConfig(
         kind="memristive", sizes=(12, 4), bit_length=33,
         device=DeviceParams(sigma=0.5, levels=16, on_off=4.0, w_max=0.5, reset_every=2)),
+    "memristive, verified reset": NetworkConfig(
+        kind="memristive", sizes=(12, 6, 4), bit_length=10,
+        device=DeviceParams(sigma=0.5, reset_every=2, reset_write="verified")),
+    "memristive, reset near saturation, 8 levels": NetworkConfig(
+        kind="memristive", sizes=(12, 6, 4), bit_length=10,
+        device=DeviceParams(sigma=0.5, levels=8, reset_every=2, reset_threshold=0.5)),
 }
 
 

@@ -83,6 +83,39 @@ def test_spec_4_5_noiseless_reset_preserves_every_weight(backend: Backend, seede
 
 
 @pytest.mark.statistical
+def test_spec_4_5_a_verified_reset_preserves_every_weight_despite_noise(backend: Backend, seeded: Seeded) -> None:
+    """[SPEC 4.5] reset_write = verified: the difference is written back exactly, whatever sigma."""
+    params = DeviceParams(sigma=2.0, reset_write="verified")
+    g_plus = [5.0, 2.0, 4.0, 31.0, 0.0, 17.25]
+    g_minus = [2.0, 9.0, 4.0, 0.0, 0.0, 30.5]
+    new_plus, new_minus = backend.reset(g_plus, g_minus, list(range(6)), params, Draw(seeded(3), Site.RESET_NOISE))
+    for k in range(6):
+        assert new_plus[k] - new_minus[k] == g_plus[k] - g_minus[k], \
+            f"[SPEC 4.5] a verified reset changed weight {k}: ({new_plus[k]}, {new_minus[k]}) from " \
+            f"({g_plus[k]}, {g_minus[k]})"
+        assert min(new_plus[k], new_minus[k]) == 0.0, f"[SPEC 4.5] reset left both devices of {k} above Gmin"
+
+
+@pytest.mark.statistical
+def test_spec_4_5_a_threshold_resets_only_pairs_near_saturation(backend: Backend, seeded: Seeded) -> None:
+    """[SPEC 4.5] reset_threshold = 0.5 of top level 31: pairs whose larger device is below 15.5 keep both
+    devices; the others are reset (one device at Gmin)."""
+    params = DeviceParams(sigma=0.5, reset_threshold=0.5)
+    g_plus = [15.0, 15.5, 3.0, 20.0, 15.4, 31.0]
+    g_minus = [14.0, 2.0, 15.49, 20.0, 0.0, 30.0]
+    new_plus, new_minus = backend.reset(g_plus, g_minus, list(range(6)), params, Draw(seeded(4), Site.RESET_NOISE))
+    for k in range(6):
+        if max(g_plus[k], g_minus[k]) < 15.5:
+            assert (new_plus[k], new_minus[k]) == (g_plus[k], g_minus[k]), \
+                f"[SPEC 4.5] pair {k} ({g_plus[k]}, {g_minus[k]}) is below the threshold 15.5 and must be spared, " \
+                f"got ({new_plus[k]}, {new_minus[k]})"
+        else:
+            assert min(new_plus[k], new_minus[k]) == 0.0, \
+                f"[SPEC 4.5] pair {k} ({g_plus[k]}, {g_minus[k]}) reaches the threshold and must be reset, got " \
+                f"({new_plus[k]}, {new_minus[k]})"
+
+
+@pytest.mark.statistical
 def test_spec_4_5_reset_noise_mean_and_spread(backend: Backend, seeded: Seeded) -> None:
     sigma = 0.5
     params = DeviceParams(levels=1000, sigma=sigma)

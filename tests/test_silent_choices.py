@@ -1,0 +1,69 @@
+"""The paper's silent choices as parameters ([SPEC 4.5] reset write and threshold, [SPEC 5.4] noise domain):
+their reference semantics, their defaults (what 1.0 computed), and the shipped ablation experiments."""
+
+from __future__ import annotations
+
+import pytest
+
+from stochmem import device
+from stochmem.config import ConfigError, DeviceParams
+from stochmem.data import NOISE_DOMAINS, pixel_variance
+from stochmem.reproduce import PAPER, load_experiment
+from stochmem.rng import Draw, Site, normal
+
+NOISE = Draw(3, Site.RESET_NOISE, 14, 1)
+
+
+def test_the_defaults_reset_every_pair_with_a_noisy_write():
+    params = DeviceParams(sigma=0.5)
+    assert (params.reset_write, params.reset_threshold, params.reset_sigma, params.reset_level) == \
+        ("noisy", 0.0, 0.5, 0.0)
+    assert device.reset_pair(9.0, 2.0, params, NOISE, 4) == (7.0 + 0.5 * normal(NOISE, 4), 0.0)
+
+
+def test_a_verified_write_draws_no_noise():
+    assert device.reset_pair(9.0, 2.0, DeviceParams(sigma=0.5, reset_write="verified"), NOISE, 4) == (7.0, 0.0)
+    assert device.reset_pair(2.0, 9.25, DeviceParams(sigma=3.0, reset_write="verified"), NOISE, 4) == (0.0, 7.25)
+
+
+@pytest.mark.parametrize(("g_plus", "g_minus", "spared"), [(15.0, 14.0, True), (15.5, 2.0, False),
+                                                           (3.0, 15.49, True), (31.0, 31.0, False)])
+def test_a_threshold_spares_pairs_below_it(g_plus, g_minus, spared):
+    params = DeviceParams(sigma=0.5, reset_threshold=0.5)  # half of the top level 31: 15.5
+    after = device.reset_pair(g_plus, g_minus, params, NOISE, 0)
+    assert (after == (g_plus, g_minus)) == spared
+    if not spared:
+        assert min(after) == 0.0
+
+
+@pytest.mark.parametrize("bad", [{"reset_write": "sometimes"}, {"reset_threshold": 1.5},
+                                 {"reset_threshold": -0.1}])
+def test_out_of_range_choices_are_refused(bad):
+    with pytest.raises(ConfigError):
+        DeviceParams(**bad)
+
+
+def test_noise_domains_scale_the_variance_to_pixels():
+    assert pixel_variance(0.2) == 0.2
+    assert pixel_variance(0.2, "signed") == pytest.approx(0.05)
+    assert pixel_variance(0.2, "standardised") == pytest.approx(0.2 * 0.3081**2)
+    assert set(NOISE_DOMAINS) == {"pixels", "signed", "standardised"}
+    with pytest.raises(ValueError, match="unknown"):
+        pixel_variance(0.2, "decibels")
+
+
+def test_the_shipped_ablations_load_and_are_not_part_of_all():
+    ablation = load_experiment("fig4-ablation")
+    assert len(ablation.runs) == 5 * 4 * 3  # variants x sigma x seeds
+    assert {run.spec.reset_write for run in ablation.runs} == {"noisy", "verified"}
+    assert {run.spec.reset_threshold for run in ablation.runs} == {0.0, 0.9}
+    domains = load_experiment("fig5-domains")
+    assert domains.noise_domain == "standardised" and load_experiment("fig5").noise_domain == "pixels"
+    assert "fig4-ablation" not in PAPER
+
+
+def test_an_unknown_noise_domain_in_an_experiment_is_refused(tmp_path):
+    path = tmp_path / "x.toml"
+    path.write_text('name = "x"\n[[runs]]\nlabel = "a"\n[evaluation]\nnoise_domain = "decibels"\n')
+    with pytest.raises(ConfigError, match="noise_domain"):
+        load_experiment(str(path))
