@@ -78,7 +78,12 @@ def test_the_c_example_is_certified_exact_for_the_groups_it_claims(binary):
         assert f"  {group:<11} NOT CLAIMED: not tested" in result.stdout
 
 
-@pytest.mark.parametrize("name", sorted(BROKEN))
+#: Two variants run in the default suite, the other two with the slow tests (each is a conformance run).
+DEFAULT_BROKEN = ("bit rule fires on equality", "Philox round uses the wrong key word")
+
+
+@pytest.mark.parametrize("name", [name if name in DEFAULT_BROKEN else pytest.param(name, marks=pytest.mark.slow)
+                                  for name in sorted(BROKEN)])
 def test_a_one_line_bug_is_failed_naming_its_clause(tmp_path, name):
     clause = BROKEN[name][3]
     result = stochmem("conform", "--exec", str(broken_copy(tmp_path, name)), "-p", "no:randomly")
