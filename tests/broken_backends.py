@@ -90,6 +90,30 @@ class WrongReset(Broken):
         return [p[0] for p in pairs], [p[1] for p in pairs]
 
 
+class InclusiveResetThreshold(Broken):
+    """Spares a pair whose larger device is exactly at the reset threshold (<= where [SPEC 4.5] says <)."""
+
+    name = "broken-reset-inclusive"
+
+    def reset(self, g_plus: Sequence[float], g_minus: Sequence[float], synapses: Sequence[int],
+              params: DeviceParams, noise: Draw) -> tuple[list[float], list[float]]:
+        plus, minus = super().reset(g_plus, g_minus, synapses, params, noise)
+        for k, (gp, gm) in enumerate(zip(g_plus, g_minus)):
+            if params.reset_threshold > 0.0 and max(gp, gm) == params.reset_level:
+                plus[k], minus[k] = gp, gm
+        return plus, minus
+
+
+class VerifiedWriteIgnored(Broken):
+    """Writes a reset with noise even when the write is verified."""
+
+    name = "broken-verified-reset"
+
+    def reset(self, g_plus: Sequence[float], g_minus: Sequence[float], synapses: Sequence[int],
+              params: DeviceParams, noise: Draw) -> tuple[list[float], list[float]]:
+        return super().reset(g_plus, g_minus, synapses, dataclasses.replace(params, reset_write="noisy"), noise)
+
+
 class NoSpread(Broken):
     """Streams with exactly round(p N) ones at random places: the right mean, no binomial spread."""
 
@@ -270,6 +294,8 @@ BROKEN = {
     "broken-no-noise": (NoProgrammingNoise, "[SPEC 4.3]", "test_4_device"),
     "broken-decreasing": (DecreasingDevice, "[SPEC 4.4]", "test_4_device"),
     "broken-reset": (WrongReset, "[SPEC 4.5]", "test_4_device"),
+    "broken-reset-inclusive": (InclusiveResetThreshold, "[SPEC 4.5] pair 1", "test_4_device"),
+    "broken-verified-reset": (VerifiedWriteIgnored, "[SPEC 4.5] a verified reset changed weight", "test_4_device"),
     "broken-spread": (NoSpread, "[SPEC 1.2] popcounts", "spread"),
     "broken-gain": (GainError, "[SPEC 1.2] ones in 2**21 bits", "long_streams"),
     "broken-sigma": (SigmaError, "[SPEC 4.3] programming noise", "test_4_device"),

@@ -67,3 +67,52 @@ def test_an_unknown_noise_domain_in_an_experiment_is_refused(tmp_path):
     path.write_text('name = "x"\n[[runs]]\nlabel = "a"\n[evaluation]\nnoise_domain = "decibels"\n')
     with pytest.raises(ConfigError, match="noise_domain"):
         load_experiment(str(path))
+
+
+def test_the_numba_reset_kernel_matches_the_reference_at_the_threshold():
+    """The numba backend's model resets with its own kernel (its contract ``reset`` is NumPy's): the pairs of the
+    reset vectors, a pair exactly at the threshold among them, through ``stochmem_numba.kernels.reset``."""
+    np = pytest.importorskip("numpy")
+    kernels = pytest.importorskip("stochmem_numba.kernels")
+    from stochmem_numba.model import seed_key
+
+    pairs = [(5.0, 2.0), (2.0, 9.0), (7.0, 7.5), (15.0, 0.0), (7.5, 0.0), (0.0, 0.0), (7.49, 7.5), (3.0, 3.0)]
+    for params in (DeviceParams(sigma=1.0, levels=16, reset_threshold=0.5),  # threshold 7.5, reached by 3 pairs
+                   DeviceParams(sigma=1.0, reset_write="verified"), DeviceParams(sigma=0.7)):
+        noise = Draw(11, Site.RESET_NOISE, 14, 2)
+        g_plus = np.array([[p[0] for p in pairs]])
+        g_minus = np.array([[p[1] for p in pairs]])
+        weights = params.dw_min * (g_plus - g_minus)
+        kernels.reset(weights, g_plus, g_minus, float(params.reset_sigma), float(params.reset_level),
+                      float(params.top_level), params.dw_min, *seed_key(11), np.uint64(14), np.uint64(2))
+        want = [device.reset_pair(gp, gm, params, noise, m) for m, (gp, gm) in enumerate(pairs)]
+        got = [float(v) for pair in zip(g_plus[0], g_minus[0]) for v in pair]
+        assert got == pytest.approx([v for pair in want for v in pair], abs=1e-12), params
+        assert weights[0] == pytest.approx([params.dw_min * (a - b) for a, b in want], abs=1e-12)
+
+
+@pytest.mark.parametrize("domain", ["pixels", "standardised"])
+def test_evaluate_reads_the_variances_in_their_domain(tmp_path, monkeypatch, domain):
+    """`stochmem evaluate --noise-domain` reaches the corruption as the pixel variance of [SPEC 5.4]."""
+    from stochmem import cli, training
+    from stochmem.data import DataError
+    from stochmem.embedded import embedded_path
+
+    try:
+        embedded_path()
+    except DataError:
+        pytest.skip('needs the embedded digits: pip install "stochmem[embedded]"')
+    run = tmp_path / "run"
+    assert cli.main(["train", "--data", "embedded", "--kind", "float", "--sizes", "784-10", "--train-size", "20",
+                     "--test-size", "10", "--epochs", "1", "--backend", "numpy", "--run-dir", str(run),
+                     "--quiet"]) == 0
+    seen = []
+    real = training.evaluate
+
+    def spy(model, seed, test, repeat=0, bit_length=None, noise_variance=0.0, *args, **kwargs):
+        seen.append(noise_variance)
+        return real(model, seed, test, repeat, bit_length, noise_variance, *args, **kwargs)
+
+    monkeypatch.setattr(training, "evaluate", spy)
+    assert cli.main(["evaluate", str(run), "--input-noise", "0.2", "--noise-domain", domain]) == 0
+    assert seen == [pytest.approx(pixel_variance(0.2, domain))]

@@ -7,7 +7,7 @@ hookimpl`` in a plugin.
 """
 
 __version__ = "0.1.0"
-SPEC_VERSION = "1.1.0"
+SPEC_VERSION = "1.2.0"
 
 from stochmem.hookspecs import hookimpl  # noqa: E402  (after the version: plugins import both)
 

@@ -81,8 +81,9 @@ class DeviceParams:
 
     @property
     def reset_level(self) -> float:
-        """[SPEC 4.5] A pair is reset when its larger level coordinate is at least this (0: every pair)."""
-        return self.reset_threshold * self.top_level
+        """[SPEC 4.5] With a threshold > 0, a pair is reset when its larger level coordinate is at least this
+        binary64 product; with the default threshold 0 every pair is reset, whatever its levels."""
+        return float(self.reset_threshold * self.top_level)
 
     @property
     def dw_min(self) -> float:

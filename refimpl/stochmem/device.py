@@ -80,7 +80,7 @@ def reset_pair(g_plus: float, g_minus: float, params: DeviceParams, noise: Draw,
     write the weight is preserved exactly. A pair whose larger level coordinate is below ``reset_threshold``
     times the top level is not reset (left as it is); the default threshold 0 resets every pair.
     """
-    if max(g_plus, g_minus) < params.reset_level:
+    if params.reset_threshold > 0.0 and max(g_plus, g_minus) < params.reset_level:
         return g_plus, g_minus
     difference = g_plus - g_minus
     if difference > 0.0:

@@ -75,7 +75,8 @@ def summarise(experiment: Experiment, outcomes: Mapping[str, Mapping[str, Any]],
     for row in rows:
         groups.setdefault(row["setting"], []).append(row)
     return {"experiment": experiment.name, "version": experiment.version, "title": experiment.title,
-            "runs": rows, "settings": [setting_row(name, group) for name, group in groups.items()],
+            "noise_domain": experiment.noise_domain, "runs": rows,
+            "settings": [setting_row(name, group) for name, group in groups.items()],
             "failed": dict(failures or {})}
 
 
@@ -103,7 +104,8 @@ def markdown(experiment: Experiment, summary: Mapping[str, Any]) -> list[str]:
     noisy = [(s, bl, data) for s in settings for bl, data in s.get("noisy", {}).items()]
     if noisy:
         variances = noisy[0][2]["variances"]
-        lines += ["", "| setting, read with | " + " | ".join(f"σ²={v:g}" for v in variances)
+        lines += ["", f"Input noise variances σ² of {experiment.noise_domain} inputs ([SPEC 5.4]).",
+                  "", "| setting, read with | " + " | ".join(f"σ²={v:g}" for v in variances)
                   + " | drop (points) | paper drop |", "| --- |" + " ---: |" * (len(variances) + 2)]
         for s, bl, data in noisy:
             reading = "float" if bl == "0" else f"BL={bl}"

@@ -172,7 +172,7 @@ def reset_row(weights: np.ndarray, g_plus: np.ndarray, g_minus: np.ndarray, eps:
         d = g_plus[i] - g_minus[i]
         level = min(max(abs(d) + sigma * eps[i], 0.0), top)
         level = 0.0 if d == 0.0 else level
-        spared = max(g_plus[i], g_minus[i]) < reset_level
+        spared = reset_level > 0.0 and max(g_plus[i], g_minus[i]) < reset_level  # a threshold of 0: every pair
         g_plus[i] = g_plus[i] if spared else (level if d > 0.0 else 0.0)
         g_minus[i] = g_minus[i] if spared else (level if d < 0.0 else 0.0)
         weights[i] = dw_min * (g_plus[i] - g_minus[i])

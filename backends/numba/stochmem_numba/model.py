@@ -24,7 +24,7 @@ def update_rule(config: NetworkConfig, seed: int, eta: float) -> kernels.UpdateR
     params = config.device
     return kernels.UpdateRule(kernels.KIND_CODES[config.kind], eta, gain, dw_min, config.bit_length, params.sigma,
                               params.noise_mode == "pulse", float(params.top_level), params.reset_every,
-                              params.reset_sigma, params.reset_level, *seed_key(seed))
+                              float(params.reset_sigma), float(params.reset_level), *seed_key(seed))
 
 
 def update_crossbar(weights: F64, g_plus: F64 | None, g_minus: F64 | None, inputs: F64, deltas: F64, eta: float,

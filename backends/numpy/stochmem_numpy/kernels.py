@@ -181,10 +181,10 @@ def reset(g_plus: F64, g_minus: F64, synapses: I64, params: DeviceParams, noise:
         # Most synapses are programmed: one contiguous run of normals is cheaper than picking indices.
         normals = draw_normals(noise, int(synapses.max()) + 1)[synapses] if synapses.size else np.zeros(0)
         programmed = np.minimum(np.maximum(np.abs(difference) + sigma * normals, 0.0), float(params.top_level))
-    else:
-        programmed = np.abs(difference)
+    else:  # exact, but still clipped to the device's range, as the reference's program_target does
+        programmed = np.minimum(np.abs(difference), float(params.top_level))
     new_plus, new_minus = np.where(difference > 0.0, programmed, 0.0), np.where(difference < 0.0, programmed, 0.0)
-    if params.reset_level > 0.0:
+    if params.reset_threshold > 0.0:
         spared = np.maximum(g_plus, g_minus) < params.reset_level
         new_plus, new_minus = np.where(spared, g_plus, new_plus), np.where(spared, g_minus, new_minus)
     return new_plus, new_minus

@@ -67,7 +67,8 @@ void device_reset(double g_plus, double g_minus, const DeviceParams *params, con
     double sigma = params->reset_verified ? 0.0 : params->sigma;
     *g_plus_after = 0.0;
     *g_minus_after = 0.0;
-    if ((g_plus > g_minus ? g_plus : g_minus) < params->reset_threshold * top_level(params)) {
+    double larger = g_plus > g_minus ? g_plus : g_minus;
+    if (params->reset_threshold > 0.0 && larger < params->reset_threshold * top_level(params)) {
         *g_plus_after = g_plus;
         *g_minus_after = g_minus;
     } else if (difference > 0.0) {

@@ -154,7 +154,7 @@ def json_layers(value: Any, field: str, count: int | None = None) -> list[Layer]
 
 
 def config_json(config: NetworkConfig) -> Json:
-    return to_dict(config)
+    return {**to_dict(config), "device": device_json(config.device)}
 
 
 def json_config(value: Any, field: str) -> NetworkConfig:
@@ -164,8 +164,18 @@ def json_config(value: Any, field: str) -> NetworkConfig:
         raise ProtocolError(f"{field}: {error}") from None
 
 
+#: [SPEC 7.3] Device fields added in 1.2.0, written only when they differ from their defaults, so that a device
+#: object of the paper's reset reads as it did in 1.0 and 1.1.
+OPTIONAL_DEVICE_FIELDS = ("reset_write", "reset_threshold")
+
+
 def device_json(params: DeviceParams) -> Json:
-    return to_dict(NetworkConfig(device=params))["device"]  # type: ignore[no-any-return]
+    """Device parameters as the protocol and the vectors carry them (the fields of 1.2.0 only when set)."""
+    out: Json = to_dict(NetworkConfig(device=params))["device"]
+    for name in OPTIONAL_DEVICE_FIELDS:
+        if out[name] == getattr(DeviceParams(), name):
+            del out[name]
+    return out
 
 
 def json_device(value: Any, field: str) -> DeviceParams:
