@@ -76,7 +76,7 @@ class DeviceParams:
 
     @property
     def reset_sigma(self) -> float:
-        """[SPEC 4.5] The noise (in levels) of a reset's write: ``sigma``, or 0 for a verified write."""
+        """[SPEC 4.5] The noise of a reset's write in levels, ``sigma``, or 0 for a verified write."""
         return self.sigma if self.reset_write == "noisy" else 0.0
 
     @property
