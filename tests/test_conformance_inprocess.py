@@ -54,9 +54,12 @@ def test_biased_and_fails_exactly_the_product_tests(run_suite):
 
 def test_wrong_reset_fails_the_reset_tests_and_nothing_else_of_chapter_4(run_suite):
     result = run_suite("broken-reset", "-m", "statistical", "-k", "test_4_device")
-    result.assert_outcomes(failed=2, passed=5)
-    assert failed_lines(result) == ["test_4_device.py::test_spec_4_5_noiseless_reset_preserves_every_weight",
-                                    "test_4_device.py::test_spec_4_5_reset_noise_mean_and_spread"]
+    result.assert_outcomes(failed=4, passed=5)
+    assert failed_lines(result) == [
+        "test_4_device.py::test_spec_4_5_noiseless_reset_preserves_every_weight",
+        "test_4_device.py::test_spec_4_5_a_verified_reset_preserves_every_weight_despite_noise",
+        "test_4_device.py::test_spec_4_5_a_threshold_resets_only_pairs_near_saturation",
+        "test_4_device.py::test_spec_4_5_reset_noise_mean_and_spread"]
     result.stdout.fnmatch_lines(["E * [[]SPEC 4.5[]]*"])
 
 
@@ -80,11 +83,16 @@ def test_an_exact_backend_runs_the_exact_tier_and_passes(run_suite):
 
 
 def verdicts(result: pytest.RunResult) -> dict[str, str]:
-    """The certification report's verdict per clause group."""
-    lines = result.outlines[result.outlines.index(next(line for line in result.outlines
-                                                          if "stochmem certification" in line)):]
-    return {line.split()[0]: line.split(None, 1)[1] for line in lines
-            if line.startswith("  ") and line.split()[0] in ("randomness", "streams", "device", "network", "data")}
+    """The certification report's verdict per clause group: the lines of its section that name a group."""
+    start = next(k for k, line in enumerate(result.outlines) if "stochmem certification" in line)
+    found = {}
+    for line in result.outlines[start + 1:]:
+        if line.startswith("="):  # the next section
+            break
+        words = line.split(None, 1)
+        if len(words) == 2 and words[0] in ("randomness", "streams", "device", "network", "data"):
+            found[words[0]] = words[1]
+    return found
 
 
 def test_a_partial_backend_is_certified_for_its_group_alone(run_suite):
