@@ -188,7 +188,7 @@ static int op_hello(const Json *request, Reply *reply)
 }
 
 /* [SPEC 7.3] A word is exactly 8 lower-case hex digits. */
-static int hex_word(const Json *value, uint32_t *word)
+int read_hex_word(const Json *value, uint32_t *word)
 {
     int k;
     if (!value || value->type != JSON_STRING || strlen(value->text) != 8)
@@ -214,7 +214,8 @@ static int op_philox(const Json *request, Reply *reply)
         return -1;
     }
     for (i = 0; i < 4; i++)
-        if (hex_word(&counter->items[i], &c[i]) != 0 || (i < 2 && hex_word(&key->items[i], &k[i]) != 0)) {
+        if (read_hex_word(&counter->items[i], &c[i]) != 0
+            || (i < 2 && read_hex_word(&key->items[i], &k[i]) != 0)) {
             snprintf(reply->error, ERROR_SIZE, "counter and key words must be 8 hex digits");
             return -1;
         }

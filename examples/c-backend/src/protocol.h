@@ -19,5 +19,6 @@ int read_draw(const Json *value, Draw *draw, char *error, size_t size);
 int read_device(const Json *value, DeviceParams *params, char *error, size_t size);
 int read_doubles(const Json *value, double **out, size_t *count, char *error, size_t size, const char *field);
 int read_hex_stream(const char *hex, uint32_t bit_length, uint64_t *words);
+int read_hex_word(const Json *value, uint32_t *word); /* 8 lower-case hex digits */
 
 #endif

@@ -69,17 +69,6 @@ static const char *string_of(const Json *value)
     return value && value->type == JSON_STRING ? value->text : NULL;
 }
 
-/* 1 and the word when `value` is 8 hex digits. */
-static int word_of(const Json *value, uint32_t *word)
-{
-    const char *text = string_of(value);
-    char *end;
-    if (!text || strlen(text) != 8)
-        return 0;
-    *word = (uint32_t)strtoul(text, &end, 16);
-    return *end == '\0';
-}
-
 static int bit_length_of(const Json *test, uint64_t *bit_length)
 {
     return json_u64(json_get(test, "bitLength"), bit_length) == 0 && *bit_length >= 1 && *bit_length <= (1u << 24);
@@ -92,8 +81,8 @@ static void check_philox(const Json *test, Tally *tally)
     uint32_t c[4], k[2], want[4], got[4];
     int i, ok = counter && key && output;
     for (i = 0; ok && i < 4; i++)
-        ok = word_of(&counter->items[i], &c[i]) && word_of(&output->items[i], &want[i])
-             && (i >= 2 || word_of(&key->items[i], &k[i]));
+        ok = read_hex_word(&counter->items[i], &c[i]) == 0 && read_hex_word(&output->items[i], &want[i]) == 0
+             && (i >= 2 || read_hex_word(&key->items[i], &k[i]) == 0);
     if (ok) {
         philox4x32_10(c, k, got);
         for (i = 0; i < 4; i++)
