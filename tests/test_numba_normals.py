@@ -17,6 +17,10 @@ from stochmem_numba import normals  # noqa: E402
 
 INV_2_32 = 1.0 / 2**32
 EDGES = [0, 1, 2, 3, 2**29, 2**30 - 1, 2**30, 2**31 - 1, 2**31, 3 * 2**30, 2**32 - 2, 2**32 - 1]
+# where the polynomials run to the ends of their intervals: the angle at an odd multiple of pi/4 (the remainder
+# of the quarter-turn reduction at +-pi/4), and u1 = (w + 1) / 2**32 with its mantissa at sqrt(2) (|s| largest)
+QUADRANT_EDGES = [(2 * k + 1) * 2**29 + d for k in range(4) for d in (-2, -1, 0, 1, 2)]
+ROOT_TWO = [min(2**32 - 1, max(0, math.floor(math.sqrt(2) * 2**j) - 1 + d)) for j in range(32) for d in (-1, 0, 1)]
 
 
 @njit
@@ -34,7 +38,7 @@ def draw_normals(k0, k1, step, c2, site, count):
 
 
 def test_log_cos_sin_within_a_few_ulp_of_the_c_library():
-    words = np.array(EDGES + list(range(0, 2**32, 2**32 // 50_000 + 7)), dtype=np.uint64)
+    words = np.array(EDGES + QUADRANT_EDGES + ROOT_TWO + list(range(0, 2**32, 2**32 // 200_000 + 7)), dtype=np.uint64)
     got = evaluate(words)
     for word, (log_u, cos_a, sin_a) in zip(words.tolist(), got.tolist()):
         u, angle = (word + 1.0) * INV_2_32, 2.0 * math.pi * (word * INV_2_32)
