@@ -38,6 +38,8 @@ def test_each_experiment_runs_end_to_end_in_reduced_form(name, tmp_path, reprodu
         assert set(memristive["noisy"]) == {"10", "100"}
         assert memristive["noisy"]["10"]["variances"] == [0.0, 0.01, 0.1, 0.2]
         assert memristive["noisy"]["100"]["paper_drop"] == 9.2
+        figure = (tmp_path / name / f"{name}.svg").read_text()  # the paper's points, anchored at ours
+        assert all(f"minus its drop of {drop:g}" in figure for drop in (14.35, 12.23, 9.2))
 
 
 def test_progress_reaches_the_terminal_from_every_worker(tmp_path, reproduce_data_args, capsys):
@@ -139,3 +141,16 @@ def test_a_run_label_never_leaves_the_experiment_folder():
 
     for label in ("..", ".", "../x", "a/../../b"):
         assert "/" not in slug(label) and slug(label).strip(".") != "", label
+
+
+def test_settings_that_differ_in_sigma_alone_share_a_curve_named_by_what_differs():
+    from stochmem.summary import sigma_curves
+
+    def setting(sigma, seed=1, **changes):
+        spec = {"kind": "memristive", "sigma": sigma, "seed": seed, "reset_write": "noisy", "w_max": 1.0, "epochs": 3}
+        return {"spec": {**spec, **changes}}
+
+    settings = [setting(0.3), setting(0.5, reset_write="verified"), setting(0.0), setting(0.3, reset_write="verified"),
+                setting(0.3, w_max=0.5)]
+    curves = {label: [s["spec"]["sigma"] for s in members] for label, members in sigma_curves(settings)}
+    assert curves == {"as specified": [0.0, 0.3], "reset_write=verified": [0.3, 0.5], "w_max=0.5": [0.3]}

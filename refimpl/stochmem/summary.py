@@ -7,11 +7,13 @@ their seed alone, with :class:`stochmem.statistics.Interval` figures), ``summary
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from stochmem import rundir
+from stochmem.parameters import BY_NAME
 from stochmem.statistics import Interval, interval
 
 if TYPE_CHECKING:
@@ -145,6 +147,24 @@ def error_bar(figure: Mapping[str, Any]) -> float:
     return (figure["high"] - figure["low"]) / 2 if figure.get("high") is not None else 0.0
 
 
+def sigma_curves(settings: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """The settings as curves over the programming noise: settings whose specs differ in sigma alone share a curve
+    (sorted by sigma), named by the parameters in which its spec differs from the defaults, among those that vary
+    between curves ("as specified" where none does)."""
+    curves: dict[tuple[tuple[str, Any], ...], list[dict[str, Any]]] = {}
+    for s in settings:
+        key = tuple(sorted((name, repr(value)) for name, value in s["spec"].items() if name not in ("sigma", "seed")))
+        curves.setdefault(key, []).append(s)
+    varying = {name for key in curves for name, value in key if any((name, value) not in other for other in curves)}
+    named = []
+    for members in curves.values():
+        spec = members[0]["spec"]
+        changed = [f"{name}={spec[name]}" for name in sorted(varying)
+                   if name not in BY_NAME or spec[name] != BY_NAME[name].default]
+        named.append((", ".join(changed) or "as specified", sorted(members, key=lambda s: s["spec"]["sigma"])))
+    return named
+
+
 def plot(base: Path, experiment: Experiment, summary: dict[str, Any]) -> None:
     """The experiment's figure: error bars are 95 % confidence intervals over seeds (none for one seed)."""
     import matplotlib
@@ -164,16 +184,22 @@ def plot(base: Path, experiment: Experiment, summary: dict[str, Any]) -> None:
             for bl, data in s.get("noisy", {}).items():
                 label = s["setting"] + ("" if bl == "0" else f", read BL={bl}")
                 spread = ([error_bar(m) for m in data["mean"]] if len(s["seeds"]) > 1 else data["repeat_std"])
-                ax.errorbar(data["variances"], [m["mean"] for m in data["mean"]], yerr=spread, marker="o", capsize=3,
-                            label=label)
+                means = [m["mean"] for m in data["mean"]]
+                drawn = ax.errorbar(data["variances"], means, yerr=spread, marker="o", capsize=3, label=label)
+                if data["paper_drop"] is not None:  # the paper states drops, not accuracies: anchor at ours
+                    ax.plot(data["variances"][-1], means[0] - data["paper_drop"], "*", markersize=13,
+                            color=drawn.lines[0].get_color(), markeredgecolor="k",
+                            label=f"paper: ours at 0 minus its drop of {data['paper_drop']:g}")
         ax.set_xlabel("input noise variance $\\sigma_i^2$")
         ax.set_ylabel("test accuracy (%)")
     elif all(s["spec"]["kind"] == "memristive" for s in settings) and len({s["spec"]["sigma"] for s in settings}) > 1:
-        sigmas = [s["spec"]["sigma"] for s in settings]
-        ax.errorbar(sigmas, [s["best"]["mean"] for s in settings], yerr=[error_bar(s["best"]) for s in settings],
-                    marker="o", capsize=3, label="ours, best epoch")
-        ax.errorbar(sigmas, [s["final"]["mean"] for s in settings], yerr=[error_bar(s["final"]) for s in settings],
-                    marker="s", capsize=3, linestyle="--", label="ours, final epoch")
+        for label, curve in sigma_curves(settings):
+            sigmas = [s["spec"]["sigma"] for s in curve]
+            best = ax.errorbar(sigmas, [s["best"]["mean"] for s in curve], yerr=[error_bar(s["best"]) for s in curve],
+                               marker="o", capsize=3, label=f"{label}: best epoch")
+            ax.errorbar(sigmas, [s["final"]["mean"] for s in curve], yerr=[error_bar(s["final"]) for s in curve],
+                        marker="s", capsize=3, linestyle="--", color=best.lines[0].get_color(), alpha=0.6,
+                        label=f"{label}: final epoch")
         reported = [(s["spec"]["sigma"], s["paper"]) for s in settings if s["paper"] is not None]
         if reported:
             ax.plot(*zip(*reported), "k*", markersize=12, label="paper")
@@ -195,9 +221,13 @@ def plot(base: Path, experiment: Experiment, summary: dict[str, Any]) -> None:
         ax.set_ylabel("training error (%)   (dotted: paper's test error)")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # whole epochs
         bars = bars.replace("error bars", "shaded")
-    ax.set_title(experiment.title + bars, fontsize="medium")
-    ax.legend(fontsize="small")
+    ax.set_title(textwrap.fill(experiment.title, 70) + bars, fontsize="medium")
+    if len(ax.get_legend_handles_labels()[1]) > 6:  # beside the axes: inside, it would cover the curves
+        fig.set_size_inches(9.5, 4.2)
+        ax.legend(fontsize="small", loc="center left", bbox_to_anchor=(1.02, 0.5))
+    else:
+        ax.legend(fontsize="small")
     fig.tight_layout()
     for suffix in ("png", "svg"):
-        fig.savefig(base / f"{experiment.name}.{suffix}")
+        fig.savefig(base / f"{experiment.name}.{suffix}", bbox_inches="tight")
     plt.close(fig)
