@@ -89,7 +89,11 @@ def test_passes_over_the_nonzero_inputs_equal_the_dense_ones(density):
     weights = rng.normal(size=(37, 101))
     inputs = np.where(rng.random(101) < density, rng.random(101), 0.0)
     assert np.allclose(kernels.matvec(weights, inputs), weights @ inputs, rtol=0, atol=1e-12)
+    by_inputs = np.ascontiguousarray(weights.T)  # the first crossbar's column-major layout
+    assert np.allclose(kernels.matvec_by_inputs(by_inputs, inputs), weights @ inputs, rtol=0, atol=1e-12)
     scaled = rng.normal(size=37)
     updated = weights.copy()
-    kernels.update_float(updated, scaled, inputs)
+    kernels.update_float(updated, scaled, inputs, False)
     assert np.array_equal(updated, weights - np.outer(scaled, inputs))
+    kernels.update_float(by_inputs, scaled, inputs, True)
+    assert np.array_equal(by_inputs.T, updated)  # the same products and differences, element for element

@@ -82,13 +82,18 @@ def test_the_numba_reset_kernel_matches_the_reference_at_the_threshold():
         noise = Draw(11, Site.RESET_NOISE, 14, 2)
         g_plus = np.array([[p[0] for p in pairs]])
         g_minus = np.array([[p[1] for p in pairs]])
-        weights = params.dw_min * (g_plus - g_minus)
-        kernels.reset(weights, g_plus, g_minus, float(params.reset_sigma), float(params.reset_level),
-                      float(params.top_level), params.dw_min, *seed_key(11), np.uint64(14), np.uint64(2))
         want = [device.reset_pair(gp, gm, params, noise, m) for m, (gp, gm) in enumerate(pairs)]
-        got = [float(v) for pair in zip(g_plus[0], g_minus[0]) for v in pair]
-        assert got == pytest.approx([v for pair in want for v in pair], abs=1e-12), params
-        assert weights[0] == pytest.approx([params.dw_min * (a - b) for a, b in want], abs=1e-12)
+        for column_major in (False, True):  # the first crossbar's weights are stored transposed
+            plus, minus = g_plus.copy(), g_minus.copy()
+            weights = params.dw_min * (plus - minus)
+            stored = np.ascontiguousarray(weights.T) if column_major else weights
+            kernels.reset(stored, plus, minus, float(params.reset_sigma), float(params.reset_level),
+                          float(params.top_level), params.dw_min, *seed_key(11), np.uint64(14), np.uint64(2),
+                          column_major)
+            got = [float(v) for pair in zip(plus[0], minus[0]) for v in pair]
+            assert got == pytest.approx([v for pair in want for v in pair], abs=1e-12), params
+            row = stored[:, 0] if column_major else stored[0]
+            assert row == pytest.approx([params.dw_min * (a - b) for a, b in want], abs=1e-12)
 
 
 @pytest.mark.parametrize("domain", ["pixels", "standardised"])

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from stochmem.config import NetworkConfig
-from stochmem.network import StepResult, update_gain
+from stochmem.network import Layer, StepResult, update_gain
 from stochmem_numba import step as kernels
 from stochmem_numpy.kernels import F64
 from stochmem_numpy.model import NumpyModel
@@ -37,7 +37,12 @@ def update_crossbar(weights: F64, g_plus: F64 | None, g_minus: F64 | None, input
 
 class NumbaModel(NumpyModel):
     """Same state as :class:`~stochmem_numpy.model.NumpyModel` (and its initialisation); every step and every
-    inference is one call of :mod:`stochmem_numba.step`."""
+    inference is one call of :mod:`stochmem_numba.step`.
+
+    The first crossbar's weights live column-major in ``first_by_inputs`` (shape (n_in + 1, n_out): the layout
+    the kernels read, see :mod:`stochmem_numba.kernels`); ``weights[0]`` is its transposed view, so everything
+    inherited (export, checkpoints) sees the usual (n_out, n_in + 1) crossbar and the same memory.
+    """
 
     def __init__(self, config: NetworkConfig, seed: int) -> None:
         super().__init__(config, seed)
@@ -45,6 +50,21 @@ class NumbaModel(NumpyModel):
         self.sizes = np.array(config.sizes, dtype=np.int64)
         self.key = seed_key(seed)
         self.rule: kernels.UpdateRule | None = None
+        self.first_by_inputs = self._store_first_column_major()
+
+    def _store_first_column_major(self) -> F64:
+        """Move ``weights[0]`` into a column-major array, leave its view in ``weights[0]``; return the array."""
+        first = np.ascontiguousarray(self.weights[0].T)
+        self.weights[0] = first.T
+        return first
+
+    def crossbars(self) -> tuple[F64, ...]:
+        """The weights as the kernels take them: the first crossbar column-major, the others row-major."""
+        return (self.first_by_inputs, *self.weights[1:])
+
+    def load_layers(self, layers: list[Layer]) -> None:
+        super().load_layers(layers)
+        self.first_by_inputs = self._store_first_column_major()
 
     def rule_for(self, eta: float) -> kernels.UpdateRule:
         """The update rule of learning rate ``eta`` (kept between steps: eta changes once an epoch)."""
@@ -54,7 +74,7 @@ class NumbaModel(NumpyModel):
 
     def train_step(self, image: Sequence[float], label: int, step: int, eta: float) -> StepResult:
         """[SPEC 3.5]"""
-        weights, pixels = tuple(self.weights), np.asarray(image, dtype=np.float64)
+        weights, pixels = self.crossbars(), np.asarray(image, dtype=np.float64)
         rule = self.rule_for(eta)
         if self.kind == kernels.KIND_FLOAT:
             loss, prediction = kernels.train_step_float(weights, self.sizes, pixels, label, step, rule)
@@ -64,13 +84,13 @@ class NumbaModel(NumpyModel):
             loss, prediction = kernels.train_step_memristive(weights, tuple(self.g_plus), tuple(self.g_minus),
                                                              self.sizes, pixels, label, step, rule)
             if kernels.reset_due(rule, step):
-                kernels.reset_all(self.weights, self.g_plus, self.g_minus, step, rule)
+                kernels.reset_all(weights, self.g_plus, self.g_minus, step, rule)
         return StepResult(loss, prediction)
 
     def predict(self, image: Sequence[float], image_index: int, repeat: int = 0,
                 bit_length: int | None = None) -> int:
         """[SPEC 3.9]"""
-        prediction = kernels.predict(self.kind != kernels.KIND_FLOAT, tuple(self.weights), self.sizes,
+        prediction = kernels.predict(self.kind != kernels.KIND_FLOAT, self.crossbars(), self.sizes,
                                      np.asarray(image, dtype=np.float64), image_index, repeat,
                                      bit_length or self.config.bit_length, *self.key)
         return int(prediction)

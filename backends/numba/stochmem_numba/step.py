@@ -19,8 +19,10 @@ The periodic reset is :func:`reset_all`, which the model calls after the step ev
 kernel is the one parallel kernel (a millisecond of work), and a cached serial function may not call a parallel one
 (it crashes when loaded from the cache: numba issues #4807, #8578).
 
-Layers are passed as tuples of 2-D arrays (``weights[l]`` of shape (n_out, n_in + 1)); activations and errors
-live in flat buffers, layer l's at ``offsets[l]``. ``kind`` is one of the ``KIND_*`` codes.
+Layers are passed as tuples of 2-D arrays: ``weights[0]`` column-major, of shape (n_in + 1, n_out) (see
+:mod:`stochmem_numba.kernels`: the first crossbar's input is mostly zeros), the others row-major, of shape
+(n_out, n_in + 1); the device levels ``g_plus[l]``, ``g_minus[l]`` are all row-major. Activations and errors live
+in flat buffers, layer l's at ``offsets[l]``. ``kind`` is one of the ``KIND_*`` codes.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from stochmem.rng import Site
 from stochmem_numba.jit import njit
 from stochmem_numba.kernels import (
     matvec,
+    matvec_by_inputs,
     reset,
     transposed_matvec,
     update_float,
@@ -139,7 +142,8 @@ def forward(weights: tuple[np.ndarray, ...], sizes: np.ndarray, offsets: np.ndar
             acts: np.ndarray, streamed: bool, bit_length: int, k0: np.uint64, k1: np.uint64, step: np.uint64,
             aux: int, site: np.uint64) -> np.ndarray:
     """[SPEC 3.3, eq. 1] Fill ``acts`` with the input and every layer's output (softmax last; layer l's at
-    ``offsets[l] = offsets_of(sizes)[l]``); return the logits.
+    ``offsets[l] = offsets_of(sizes)[l]``); return the logits. ``weights[0]`` is column-major (the module's
+    docstring).
 
     With ``streamed`` each crossbar reads its input as pulse streams (site, step, layer | aux << 8).
     """
@@ -155,7 +159,7 @@ def forward(weights: tuple[np.ndarray, ...], sizes: np.ndarray, offsets: np.ndar
         else:
             copy_into(below, carried[:n_in])
         carried[n_in] = 1.0
-        pre = matvec(weights[layer], carried)
+        pre = matvec_by_inputs(weights[0], carried) if layer == 0 else matvec(weights[layer], carried)
         out = acts[offsets[layer + 1] : offsets[layer + 2]]
         if layer == last:
             copy_into(pre, logits)
@@ -216,28 +220,29 @@ def update_streams(inputs: np.ndarray, deltas: np.ndarray, rule: UpdateRule, ste
 
 
 @njit(inline="always")
-def float_update(weights: np.ndarray, inputs: np.ndarray, deltas: np.ndarray, rule: UpdateRule) -> None:
+def float_update(weights: np.ndarray, inputs: np.ndarray, deltas: np.ndarray, rule: UpdateRule,
+                 column_major: bool) -> None:
     """[SPEC 3.7] One float crossbar's update in place (``inputs`` end with the bias 1)."""
     scaled = np.empty(deltas.size)
     for j in range(deltas.size):
         scaled[j] = rule.eta * deltas[j]
-    update_float(weights, scaled, inputs)
+    update_float(weights, scaled, inputs, column_major)
 
 
 @njit(inline="always")
 def stochastic_update(weights: np.ndarray, inputs: np.ndarray, deltas: np.ndarray, rule: UpdateRule,
-                      step: np.uint64, layer: int) -> None:
+                      step: np.uint64, layer: int, column_major: bool) -> None:
     """[SPEC 3.8] One stochastic crossbar's update in place: steps of dw_min per coincidence."""
     rows, live_rows, columns, live_columns = update_streams(inputs, deltas, rule, step, layer)
     step_sizes = np.empty(deltas.size)
     for j in range(deltas.size):
         step_sizes[j] = (1.0 if deltas[j] >= 0.0 else -1.0) * rule.dw_min
-    update_stochastic(weights, rows, live_rows, columns, live_columns, step_sizes)
+    update_stochastic(weights, rows, live_rows, columns, live_columns, step_sizes, column_major)
 
 
 @njit(inline="always")
 def memristive_update(weights: np.ndarray, g_plus: np.ndarray, g_minus: np.ndarray, inputs: np.ndarray,
-                      deltas: np.ndarray, rule: UpdateRule, step: np.uint64, layer: int) -> None:
+                      deltas: np.ndarray, rule: UpdateRule, step: np.uint64, layer: int, column_major: bool) -> None:
     """[SPEC 3.8, 4.3] One memristive crossbar's update in place: coincidences program the device pairs."""
     rows, live_rows, columns, live_columns = update_streams(inputs, deltas, rule, step, layer)
     falling = np.empty(deltas.size, dtype=np.bool_)
@@ -245,20 +250,20 @@ def memristive_update(weights: np.ndarray, g_plus: np.ndarray, g_minus: np.ndarr
         falling[j] = deltas[j] > 0.0
     update_memristive(weights, g_plus, g_minus, rows, live_rows, columns, live_columns, falling, rule.sigma,
                       rule.pulse_mode, rule.bit_length, rule.top, rule.dw_min, rule.k0, rule.k1, step,
-                      np.uint64(layer))
+                      np.uint64(layer), column_major)
 
 
 def crossbar_update(weights: np.ndarray, g_plus: np.ndarray, g_minus: np.ndarray, inputs: np.ndarray,
                     deltas: np.ndarray, rule: UpdateRule, step: np.uint64, layer: int) -> None:
     """[SPEC 3.7, 3.8, 4.3] One crossbar's update in place (``inputs`` end with the bias 1) by the kernel of the
     rule's kind; the twin of :func:`stochmem.network.update_layer`. ``g_plus``/``g_minus`` are read only by the
-    memristive kind."""
+    memristive kind; all are row-major."""
     if rule.kind == KIND_FLOAT:
-        float_update(weights, inputs, deltas, rule)
+        float_update(weights, inputs, deltas, rule, False)
     elif rule.kind == KIND_STOCHASTIC:
-        stochastic_update(weights, inputs, deltas, rule, step, layer)
+        stochastic_update(weights, inputs, deltas, rule, step, layer, False)
     else:
-        memristive_update(weights, g_plus, g_minus, inputs, deltas, rule, step, layer)
+        memristive_update(weights, g_plus, g_minus, inputs, deltas, rule, step, layer, False)
 
 
 @njit(inline="always")
@@ -298,7 +303,7 @@ def train_step_float(weights: tuple[np.ndarray, ...], sizes: np.ndarray, image: 
     acts, errors, act_offsets, offsets, loss, prediction = passes(weights, sizes, image, label, np.uint64(step), rule)
     for layer in range(sizes.size - 1):
         float_update(weights[layer], layer_inputs(acts, act_offsets, layer),
-                     errors[offsets[layer] : offsets[layer + 1]], rule)
+                     errors[offsets[layer] : offsets[layer + 1]], rule, layer == 0)
     return loss, prediction
 
 
@@ -310,7 +315,7 @@ def train_step_stochastic(weights: tuple[np.ndarray, ...], sizes: np.ndarray, im
     acts, errors, act_offsets, offsets, loss, prediction = passes(weights, sizes, image, label, counter, rule)
     for layer in range(sizes.size - 1):
         stochastic_update(weights[layer], layer_inputs(acts, act_offsets, layer),
-                          errors[offsets[layer] : offsets[layer + 1]], rule, counter, layer)
+                          errors[offsets[layer] : offsets[layer + 1]], rule, counter, layer, layer == 0)
     return loss, prediction
 
 
@@ -323,7 +328,7 @@ def train_step_memristive(weights: tuple[np.ndarray, ...], g_plus: tuple[np.ndar
     acts, errors, act_offsets, offsets, loss, prediction = passes(weights, sizes, image, label, counter, rule)
     for layer in range(sizes.size - 1):
         memristive_update(weights[layer], g_plus[layer], g_minus[layer], layer_inputs(acts, act_offsets, layer),
-                          errors[offsets[layer] : offsets[layer + 1]], rule, counter, layer)
+                          errors[offsets[layer] : offsets[layer + 1]], rule, counter, layer, layer == 0)
     return loss, prediction
 
 
@@ -335,10 +340,10 @@ def reset_due(rule: UpdateRule, step: int) -> bool:
 def reset_all(weights: Sequence[np.ndarray], g_plus: Sequence[np.ndarray], g_minus: Sequence[np.ndarray], step: int,
               rule: UpdateRule) -> None:
     """[SPEC 4.5] Reset every crossbar's device pairs after training step ``step`` (each crossbar's rows spread
-    over the threads by :func:`stochmem_numba.kernels.reset`)."""
+    over the threads by :func:`stochmem_numba.kernels.reset`); ``weights[0]`` column-major, as in the steps."""
     for layer, crossbar in enumerate(weights):
         reset(crossbar, g_plus[layer], g_minus[layer], rule.reset_sigma, rule.reset_level, rule.top, rule.dw_min,
-              rule.k0, rule.k1, np.uint64(step), np.uint64(layer))
+              rule.k0, rule.k1, np.uint64(step), np.uint64(layer), layer == 0)
 
 
 @njit()
