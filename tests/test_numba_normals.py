@@ -23,7 +23,7 @@ QUADRANT_EDGES = [(2 * k + 1) * 2**29 + d for k in range(4) for d in (-2, -1, 0,
 ROOT_TWO = [min(2**32 - 1, max(0, math.floor(math.sqrt(2) * 2**j) - 1 + d)) for j in range(32) for d in (-1, 0, 1)]
 
 
-@njit
+@njit(fastmath=normals.FUSED)  # as the kernels compile them (normals_of_blocks): fused multiply-adds allowed
 def evaluate(words):
     out = np.empty((words.size, 3))
     for n in range(words.size):

@@ -154,3 +154,6 @@ def test_settings_that_differ_in_sigma_alone_share_a_curve_named_by_what_differs
                 setting(0.3, w_max=0.5)]
     curves = {label: [s["spec"]["sigma"] for s in members] for label, members in sigma_curves(settings)}
     assert curves == {"as specified": [0.0, 0.3], "reset_write=verified": [0.3, 0.5], "w_max=0.5": [0.3]}
+    sizes = [setting(0.0, sizes=[784, 256, 128, 10]), setting(0.3, sizes=[784, 256, 128, 10]),
+             setting(0.3, sizes=[784, 8, 10])]  # JSON lists against the default's tuple
+    assert [label for label, _ in sigma_curves(sizes)] == ["as specified", "sizes=[784, 8, 10]"]

@@ -147,6 +147,11 @@ def error_bar(figure: Mapping[str, Any]) -> float:
     return (figure["high"] - figure["low"]) / 2 if figure.get("high") is not None else 0.0
 
 
+def same_value(recorded: Any, default: Any) -> bool:
+    """Whether a spec's value (read from JSON: lists) equals a parameter's default (tuples)."""
+    return bool(tuple(recorded) == tuple(default) if isinstance(recorded, list) else recorded == default)
+
+
 def sigma_curves(settings: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
     """The settings as curves over the programming noise: settings whose specs differ in sigma alone share a curve
     (sorted by sigma), named by the parameters in which its spec differs from the defaults, among those that vary
@@ -160,7 +165,7 @@ def sigma_curves(settings: list[dict[str, Any]]) -> list[tuple[str, list[dict[st
     for members in curves.values():
         spec = members[0]["spec"]
         changed = [f"{name}={spec[name]}" for name in sorted(varying)
-                   if name not in BY_NAME or spec[name] != BY_NAME[name].default]
+                   if name not in BY_NAME or not same_value(spec[name], BY_NAME[name].default)]
         named.append((", ".join(changed) or "as specified", sorted(members, key=lambda s: s["spec"]["sigma"])))
     return named
 

@@ -182,7 +182,7 @@ def reset(weights: np.ndarray, g_plus: np.ndarray, g_minus: np.ndarray, sigma: f
         eps = np.zeros(width)
         u0, u1, pairs = normal_buffers(width)
         first, last = task * RESET_ROWS_PER_TASK, min(rows, (task + 1) * RESET_ROWS_PER_TASK)
-        tile = np.empty((last - first, width))  # the task's new weights, row-major, when they are stored transposed
+        tile = np.empty((last - first if column_major else 0, width))  # new weights, when stored transposed
         for j in range(first, last):
             if sigma != 0.0:
                 fill_normals(np.int64(j * width), step, layer, RESET_NOISE, k0, k1, eps, u0, u1, pairs)

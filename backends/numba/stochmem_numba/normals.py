@@ -122,7 +122,7 @@ def cos_sin_of_turn(word: np.uint64) -> tuple[float, float]:
     r = (a - q * HALF_PI_HI) - q * HALF_PI_LO
     z = r * r
     sin_r = r + r * z * polynomial(SIN_TERMS, z)
-    cos_r = 1.0 - 0.5 * z + z * z * polynomial(COS_TERMS, z)
+    cos_r = 1.0 + z * (-0.5 + z * polynomial(COS_TERMS, z))  # Horner: 1 - z/2 rounded alone cost an ulp
     odd = q == 1.0 or q == 3.0  # sine and cosine swap places
     negate_cos = q == 1.0 or q == 2.0
     negate_sin = q == 2.0 or q == 3.0
