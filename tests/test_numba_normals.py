@@ -19,7 +19,7 @@ INV_2_32 = 1.0 / 2**32
 EDGES = [0, 1, 2, 3, 2**29, 2**30 - 1, 2**30, 2**31 - 1, 2**31, 3 * 2**30, 2**32 - 2, 2**32 - 1]
 # where the polynomials run to the ends of their intervals: the angle at an odd multiple of pi/4 (the remainder
 # of the quarter-turn reduction at +-pi/4), and u1 = (w + 1) / 2**32 with its mantissa at sqrt(2) (|s| largest)
-QUADRANT_EDGES = [(2 * k + 1) * 2**29 + d for k in range(4) for d in (-2, -1, 0, 1, 2)]
+QUADRANT_EDGES = [(2 * k + 1) * 2**29 + d for k in range(4) for d in range(-2**25, 2**25 + 1, 2**26 // 5_000)]
 ROOT_TWO = [min(2**32 - 1, max(0, math.floor(math.sqrt(2) * 2**j) - 1 + d)) for j in range(32) for d in (-1, 0, 1)]
 
 
