@@ -45,6 +45,15 @@ def column_coincidences(rows: np.ndarray, columns: np.ndarray, j: int, counts: n
         counts[s] = n
 
 
+@njit(inline="always")
+def store(weights: np.ndarray, j: int, i: int, value: float, column_major: bool) -> None:
+    """w[j, i] = value, in either layout of the weights (``wt[i, j]`` when ``column_major``)."""
+    if column_major:
+        weights[i, j] = value
+    else:
+        weights[j, i] = value
+
+
 @njit()
 def update_stochastic(weights: np.ndarray, rows: np.ndarray, live_rows: np.ndarray, columns: np.ndarray,
                       live_columns: np.ndarray, step_sizes: np.ndarray, column_major: bool) -> None:
@@ -59,10 +68,8 @@ def update_stochastic(weights: np.ndarray, rows: np.ndarray, live_rows: np.ndarr
         for s in range(live_rows.size):
             if counts[s]:
                 i = live_rows[s]
-                if column_major:
-                    weights[i, j] = weights[i, j] - size * counts[s]
-                else:
-                    weights[j, i] = weights[j, i] - size * counts[s]
+                current = weights[i, j] if column_major else weights[j, i]
+                store(weights, j, i, current - size * counts[s], column_major)
 
 
 @njit()
@@ -103,10 +110,7 @@ def update_memristive(weights: np.ndarray, g_plus: np.ndarray, g_minus: np.ndarr
             g_minus[j, i] = min(max(g_minus[j, i] + increment, 0.0), top)
         else:
             g_plus[j, i] = min(max(g_plus[j, i] + increment, 0.0), top)
-        if column_major:
-            weights[i, j] = dw_min * (g_plus[j, i] - g_minus[j, i])
-        else:
-            weights[j, i] = dw_min * (g_plus[j, i] - g_minus[j, i])
+        store(weights, j, i, dw_min * (g_plus[j, i] - g_minus[j, i]), column_major)
 
 
 @njit()
