@@ -44,7 +44,7 @@ from numba import njit
 
 from stochmem.config import DeviceParams, NetworkConfig
 from stochmem.data import load_split, resolve_data_dir
-from stochmem_numba.normals import cos_sin_of_turn, log_of_word
+from stochmem_numba.normals import FUSED, cos_sin_of_turn, log_of_word
 from stochmem_numba.philox import philox, popcount64
 from stochmem_numpy import kernels as numpy_kernels
 from stochmem_numpy.model import NumpyModel
@@ -105,13 +105,13 @@ def _blocks(n: int, k0: np.uint64, k1: np.uint64) -> np.uint64:
     return acc
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=FUSED)  # as normals_of_blocks compiles them
 def _our_log(words: np.ndarray, out: np.ndarray) -> None:
     for n in range(words.size):
         out[n] = log_of_word(words[n])
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=FUSED)
 def _our_cos_sin(words: np.ndarray, cosines: np.ndarray, sines: np.ndarray) -> None:
     for n in range(words.size):
         cosines[n], sines[n] = cos_sin_of_turn(words[n])
