@@ -29,6 +29,18 @@ settings.register_profile("ci", parent=settings.get_profile("default"), max_exam
 settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The long runs (``slow``, ``fuzz``) take as long as they take; every other test has pyproject's timeout.
+
+    The per-test timeout (pytest-timeout) turns a hang into one failing test with its stack, instead of a CI run
+    that stops at its wall-clock limit and reports nothing.
+    """
+    for item in items:
+        if item.get_closest_marker("timeout") is None and (item.get_closest_marker("slow")
+                                                           or item.get_closest_marker("fuzz")):
+            item.add_marker(pytest.mark.timeout(0))
+
+
 def mnist_dir() -> Path | None:
     """$STOCHMEM_DATA_DIR if set, else ../shared/data/mnist beside the checkout, else None."""
     env = os.environ.get(DATA_DIR_ENV)

@@ -21,26 +21,37 @@ from __future__ import annotations
 
 import argparse
 import time
+from typing import Any
 
 from dask_jobqueue import SLURMCluster
+from dask_jobqueue.slurm import SLURMJob
 
 SCHEDULER_PORT = 8786
 
 
-def make_cluster(jobs: int, cores: int, memory: str, walltime: str, queue: str | None, account: str | None,
-                 data_dir: str, cache_dir: str) -> SLURMCluster:
-    """A SLURMCluster whose jobs each start ``cores`` single-threaded stochmem workers (not yet submitted)."""
-    return SLURMCluster(
+def job_options(cores: int, memory: str, walltime: str, queue: str | None, account: str | None,
+                data_dir: str, cache_dir: str) -> dict[str, Any]:
+    """What every SLURM job gets: ``cores`` single-threaded stochmem workers, the shared data and kernel cache."""
+    return dict(
+        # processes=cores: as many single-threaded worker processes as cores (dask-worker --nworkers N --nthreads 1)
         cores=cores, processes=cores, memory=memory, walltime=walltime, queue=queue, account=account,
-        scheduler_options={"port": SCHEDULER_PORT},
         job_script_prologue=[
             f"export STOCHMEM_DATA_DIR={data_dir}",  # where workers read MNIST (a shared folder)
             f"export NUMBA_CACHE_DIR={cache_dir}",  # compiled kernels, shared by every job on the same CPU kind
             "export STOCHMEM_THREADS=1",  # one thread per worker process: a node runs `cores` runs at once
             "export OMP_NUM_THREADS=1",
         ],
-        worker_extra_args=["--nworkers", str(cores), "--nthreads", "1"],
     )
+
+
+def job_script(scheduler_address: str, **options: Any) -> str:
+    """The batch script one job would run, for a scheduler at ``scheduler_address``; starts and submits nothing."""
+    return str(SLURMJob(scheduler=scheduler_address, name="stochmem", **options).job_script())
+
+
+def make_cluster(**options: Any) -> SLURMCluster:
+    """A SLURMCluster (its scheduler listening on ``SCHEDULER_PORT``) whose jobs have ``options``; none submitted."""
+    return SLURMCluster(scheduler_options={"port": SCHEDULER_PORT}, **options)
 
 
 def main() -> None:
@@ -55,12 +66,12 @@ def main() -> None:
     parser.add_argument("--cache-dir", default="$HOME/.cache/stochmem/numba-cluster")
     parser.add_argument("--print-script", action="store_true", help="print the job script and stop")
     args = parser.parse_args()
-    cluster = make_cluster(args.jobs, args.cores, args.memory, args.walltime, args.queue, args.account,
-                           args.data_dir, args.cache_dir)
-    if args.print_script:
-        print(cluster.job_script())
-        cluster.close()
+    options = job_options(args.cores, args.memory, args.walltime, args.queue, args.account, args.data_dir,
+                          args.cache_dir)
+    if args.print_script:  # no scheduler is started, so the address is a placeholder
+        print(job_script(f"tcp://LOGIN-NODE:{SCHEDULER_PORT}", **options))
         return
+    cluster = make_cluster(**options)
     cluster.scale(jobs=args.jobs)
     print(f"scheduler: {cluster.scheduler_address}  (dashboard: {cluster.dashboard_link})")
     print(f"run: stochmem reproduce fig4 --scheduler {cluster.scheduler_address} --out /shared/runs")
