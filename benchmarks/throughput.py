@@ -191,7 +191,7 @@ def print_table(columns: dict[str, dict[str, float]], floor: float) -> None:
     for name in names:
         if name.startswith("numba"):
             share = columns[name]["train memristive BL=10 s=0.1B"] / floor
-            print(f"  {name}: {share:.0%} of the one-core floor")
+            print(f"  {name}: {share:.1%} of the one-core floor")
 
 
 if __name__ == "__main__":
