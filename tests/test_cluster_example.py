@@ -31,11 +31,13 @@ def test_the_slurm_example_starts_single_threaded_workers_that_share_data_and_co
     assert "export STOCHMEM_THREADS=1" in script
     assert "--nworkers 8" in script and "--nthreads 1" in script
     assert "tcp://login1:8786" in script  # workers dial the scheduler that the reproduce command names
+    assert "--name stochmem-$SLURM_JOB_ID" in script  # one name per job: resubmitting the script gives new names
 
 
 def test_the_slurm_example_prints_its_job_script_without_starting_anything(capsys, monkeypatch):
     example = _example()
     monkeypatch.setattr(example, "make_cluster", lambda **options: pytest.fail("--print-script started a cluster"))
+    monkeypatch.setattr(example, "SLURMCluster", lambda **options: pytest.fail("--print-script started a cluster"))
     monkeypatch.setattr("sys.argv", ["slurm.py", "--cores", "4", "--data-dir", "/shared/mnist", "--print-script"])
     example.main()
     script = capsys.readouterr().out

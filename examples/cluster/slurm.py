@@ -45,8 +45,12 @@ def job_options(cores: int, memory: str, walltime: str, queue: str | None, accou
 
 
 def job_script(scheduler_address: str, **options: Any) -> str:
-    """The batch script one job would run, for a scheduler at ``scheduler_address``; starts and submits nothing."""
-    return str(SLURMJob(scheduler=scheduler_address, name="stochmem", **options).job_script())
+    """The batch script one job would run, for a scheduler at ``scheduler_address``; starts and submits nothing.
+
+    Its workers are named after the SLURM job (``stochmem-$SLURM_JOB_ID``, expanded when the job starts), so the
+    same script submitted several times by hand gives workers the scheduler can tell apart.
+    """
+    return str(SLURMJob(scheduler=scheduler_address, name="stochmem-$SLURM_JOB_ID", **options).job_script())
 
 
 def make_cluster(**options: Any) -> SLURMCluster:
@@ -68,7 +72,7 @@ def main() -> None:
     args = parser.parse_args()
     options = job_options(args.cores, args.memory, args.walltime, args.queue, args.account, args.data_dir,
                           args.cache_dir)
-    if args.print_script:  # no scheduler is started, so the address is a placeholder
+    if args.print_script:  # no scheduler is started, so the address is a placeholder to replace
         print(job_script(f"tcp://LOGIN-NODE:{SCHEDULER_PORT}", **options))
         return
     cluster = make_cluster(**options)
