@@ -9,8 +9,10 @@ naming why. ``STOCHMEM_REQUIRE_MNIST=1`` (CI's run beside the data) turns those 
 from __future__ import annotations
 
 import functools
+import importlib.util
 import os
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -27,6 +29,16 @@ settings.register_profile("default", derandomize=True, deadline=None, print_blob
                           suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("ci", parent=settings.get_profile("default"), max_examples=100)
 settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+def load_script(relative_path: str, name: str) -> ModuleType:
+    """The script at ``relative_path`` in the repository (an example, a docs or mutation tool), imported as
+    module ``name`` without putting its folder on ``sys.path``."""
+    spec = importlib.util.spec_from_file_location(name, REPO_ROOT / relative_path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

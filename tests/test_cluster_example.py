@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 import pytest
 
-from .conftest import REPO_ROOT
+from .conftest import load_script
 
 pytest.importorskip("dask_jobqueue", reason="the cluster example needs dask-jobqueue (pip install stochmem[cluster])")
 
 
 def _example():
-    spec = importlib.util.spec_from_file_location("slurm_example", REPO_ROOT / "examples" / "cluster" / "slurm.py")
-    assert spec is not None and spec.loader is not None
-    example = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(example)
-    return example
+    return load_script("examples/cluster/slurm.py", "slurm_example")
 
 
 def test_the_slurm_example_starts_single_threaded_workers_that_share_data_and_compiled_kernels():

@@ -3,17 +3,11 @@ is the one mutation/report.py renders from them."""
 
 from __future__ import annotations
 
-import importlib.util
-
-from .conftest import REPO_ROOT
+from .conftest import load_script
 
 
 def report_module():
-    spec = importlib.util.spec_from_file_location("mutation_report", REPO_ROOT / "mutation" / "report.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("mutation/report.py", "mutation_report")
 
 
 def test_every_survivor_has_a_verdict_and_the_page_is_current():
