@@ -30,7 +30,7 @@ def test_the_slurm_example_starts_single_threaded_workers_that_share_data_and_co
 
 def test_the_slurm_example_prints_its_job_script_without_starting_anything(capsys, monkeypatch):
     example = _example()
-    monkeypatch.setattr(example, "make_cluster", lambda **options: pytest.fail("--print-script started a cluster"))
+    # every way the example starts a cluster (make_cluster included) goes through SLURMCluster
     monkeypatch.setattr(example, "SLURMCluster", lambda **options: pytest.fail("--print-script started a cluster"))
     monkeypatch.setattr("sys.argv", ["slurm.py", "--cores", "4", "--data-dir", "/shared/mnist", "--print-script"])
     example.main()
