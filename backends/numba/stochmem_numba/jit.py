@@ -82,6 +82,11 @@ def cache_dir() -> Path | None:
     return current
 
 
+def caching_enabled() -> bool:
+    """Whether compiled functions are cached (``$NUMBA_CACHE_DIR`` set, or :func:`cache_dir` usable)."""
+    return bool(config.CACHE_DIR) or cache_dir() is not None
+
+
 @contextlib.contextmanager
 def _cache_location() -> Iterator[bool]:
     """While numba sets up a function's cache, point it at :func:`cache_dir`; yields whether to cache at all."""

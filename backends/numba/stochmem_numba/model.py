@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from stochmem.config import NetworkConfig
 from stochmem.network import Layer, StepResult, update_gain
+from stochmem_numba import precompile
 from stochmem_numba import step as kernels
 from stochmem_numpy.kernels import F64
 from stochmem_numpy.model import NumpyModel
@@ -50,6 +52,7 @@ class NumbaModel(NumpyModel):
         self.sizes = np.array(config.sizes, dtype=np.int64)
         self.key = seed_key(seed)
         self.rule: kernels.UpdateRule | None = None
+        self.stepped = False  # whether train_step ran: the first one may compile with a helper (precompile)
         self.first_by_inputs = self._store_first_column_major()
 
     def _store_first_column_major(self) -> F64:
@@ -76,15 +79,20 @@ class NumbaModel(NumpyModel):
         """[SPEC 3.5]"""
         weights, pixels = self.crossbars(), np.asarray(image, dtype=np.float64)
         rule = self.rule_for(eta)
+        args: tuple[Any, ...]
         if self.kind == kernels.KIND_FLOAT:
-            loss, prediction = kernels.train_step_float(weights, self.sizes, pixels, label, step, rule)
+            train, args = kernels.train_step_float, (weights, self.sizes, pixels, label, step, rule)
         elif self.kind == kernels.KIND_STOCHASTIC:
-            loss, prediction = kernels.train_step_stochastic(weights, self.sizes, pixels, label, step, rule)
+            train, args = kernels.train_step_stochastic, (weights, self.sizes, pixels, label, step, rule)
         else:
-            loss, prediction = kernels.train_step_memristive(weights, tuple(self.g_plus), tuple(self.g_minus),
-                                                             self.sizes, pixels, label, step, rule)
-            if kernels.reset_due(rule, step):
-                kernels.reset_all(weights, self.g_plus, self.g_minus, step, rule)
+            train, args = kernels.train_step_memristive, (weights, tuple(self.g_plus), tuple(self.g_minus),
+                                                          self.sizes, pixels, label, step, rule)
+        if not self.stepped:
+            self.stepped = True
+            precompile.prepare_first_step(train, args, self.kind, len(weights))
+        loss, prediction = train(*args)
+        if kernels.reset_due(rule, step):
+            kernels.reset_all(weights, self.g_plus, self.g_minus, step, rule)
         return StepResult(loss, prediction)
 
     def predict(self, image: Sequence[float], image_index: int, repeat: int = 0,
