@@ -1,7 +1,9 @@
 """Start-up cost of the numba backend, today's against a baseline revision, side by side: the time from a fresh
 process to the end of its first training step, with a cold compile cache (every kernel the run needs compiled)
 and a warm one (loaded from the cache), for each kind; then the first 15 steps (through the first reset) and the
-first prediction.
+first prediction. Today's code runs twice: as a user runs it (all the process's threads: on two cores or more a
+helper process compiles part of a cold step's kernels, :mod:`stochmem_numba.precompile`) and on one thread
+(``$STOCHMEM_THREADS=1``: no helper), which shows what the helper is worth.
 
     python benchmarks/startup.py [--kinds memristive,stochastic,float] [--baseline REV | --no-baseline]
                                  [--rounds 2]
@@ -23,6 +25,8 @@ from pathlib import Path
 
 from throughput import BASELINE, extract_baseline
 
+ONE_THREAD = "today, one thread"
+
 PROGRAM = """
 import json, sys, time
 start = time.perf_counter()
@@ -41,9 +45,11 @@ print(json.dumps(marks))
 """
 
 
-def run(kind: str, cache_dir: str, import_root: Path | None) -> dict[str, float]:
-    """The marks of one fresh process (seconds since it started)."""
+def run(kind: str, cache_dir: str, import_root: Path | None, threads: str | None) -> dict[str, float]:
+    """The marks of one fresh process (seconds since it started), on ``threads`` threads (None: the default)."""
     env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir)
+    if threads is not None:
+        env["STOCHMEM_THREADS"] = threads
     if import_root is not None:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(import_root), env.get("PYTHONPATH")]))
     out = subprocess.run([sys.executable, "-W", "ignore", "-c", PROGRAM, kind], env=env, capture_output=True,
@@ -60,16 +66,16 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        versions: dict[str, Path | None] = {"today": None}
+        versions: dict[str, tuple[Path | None, str | None]] = {"today": (None, None), ONE_THREAD: (None, "1")}
         if not args.no_baseline:
-            versions[args.baseline] = extract_baseline(args.baseline, Path(folder) / "baseline")
+            versions[args.baseline] = (extract_baseline(args.baseline, Path(folder) / "baseline"), None)
         best: dict[tuple[str, str, str], dict[str, float]] = {}
         for kind in args.kinds.split(","):
             for round_ in range(args.rounds):
-                for version, root in versions.items():
-                    cache = Path(folder) / f"cache-{version}-{kind}-{round_}"
+                for number, (version, (root, threads)) in enumerate(versions.items()):
+                    cache = Path(folder) / f"cache-{number}-{kind}-{round_}"
                     for state in ("cold", "warm"):
-                        marks = run(kind, str(cache), root)
+                        marks = run(kind, str(cache), root, threads)
                         key = (kind, version, state)
                         best[key] = {m: min(v, best.get(key, {}).get(m, v)) for m, v in marks.items()}
                 print(f"measured {kind}, round {round_ + 1}", flush=True)
@@ -80,8 +86,10 @@ def main() -> None:
         print(f"| {kind} | {version} | {state} | " + " | ".join(f"{marks[m]:.2f}" for m in marks) + " |")
     if not args.no_baseline:
         for kind in args.kinds.split(","):
-            today, before = best[(kind, "today", "cold")], best[(kind, args.baseline, "cold")]
-            print(f"{kind}: cold first step {today['first step'] / before['first step']:.2f} of the baseline's")
+            before = best[(kind, args.baseline, "cold")]["first step"]
+            today, alone = best[(kind, "today", "cold")]["first step"], best[(kind, ONE_THREAD, "cold")]["first step"]
+            print(f"{kind}: cold first step {today / before:.2f} of the baseline's"
+                  f" ({ONE_THREAD}: {alone / before:.2f})")
 
 
 if __name__ == "__main__":

@@ -82,9 +82,9 @@ def cache_dir() -> Path | None:
     return current
 
 
-def caching_enabled() -> bool:
-    """Whether compiled functions are cached (``$NUMBA_CACHE_DIR`` set, or :func:`cache_dir` usable)."""
-    return bool(config.CACHE_DIR) or cache_dir() is not None
+def effective_cache_dir() -> Path | None:
+    """The folder numba caches in: ``$NUMBA_CACHE_DIR`` when the user set it, else :func:`cache_dir`."""
+    return Path(config.CACHE_DIR) if config.CACHE_DIR else cache_dir()
 
 
 @contextlib.contextmanager

@@ -4,47 +4,63 @@ cache while this process compiles the rest.
 A cold first step is mostly compilation: the kernels a step calls (:mod:`stochmem_numba.kernels`,
 :mod:`stochmem_numba.streams`), then the step itself (:mod:`stochmem_numba.step`), which calls them. numba compiles
 on one core, under a process-wide lock, so a second core can only help from a second process. When the step is
-not in the cache yet and this process may use two cores or more (its thread count,
-:mod:`stochmem_numba.threads`), :func:`prepare_first_step`
+not in the cache yet and this process may use two cores or more (:func:`two_cores`), :func:`prepare_first_step`
 
-1. starts ``python -m stochmem_numba.precompile`` on the kernels of the helper's share (``HELPER_SHARE``), to be
-   followed by those the run needs later (the reset, the prediction: ``LATER``);
-2. compiles the other share (``LOCAL_SHARE``) here;
+1. starts ``python -m stochmem_numba.precompile`` on the kernels of the helper's share (``HELPER_SHARE``), with this
+   process's import path and compile cache folder, so that it compiles this very source into the folder this
+   process reads (it checks the source digest of :mod:`stochmem_numba.jit` and does nothing on a mismatch);
+2. compiles the other share (``LOCAL_SHARE``) here, then tells the helper to go on: the kernels the run needs
+   later (the reset, the prediction: ``LATER``) call kernels of this share, now in the cache, so the helper loads
+   them instead of compiling them again beside this process;
 3. waits for the helper's ``ready`` line (its share is in the cache) and returns; the step's own compile then
-   loads those kernels from the cache. The helper goes on with ``LATER`` in the background.
+   loads those kernels from the cache.
 
 The helper compiles each kernel for the argument types the steps call it with (:func:`kernel_signatures`;
-``tests/test_numba_precompile.py`` checks that a step compiles none of the helper's kernels again). Whatever goes
-wrong (no cache folder, a helper that cannot start, fails, or is not ready within ``HELPER_TIMEOUT``) costs time
-only: the step then compiles what it lacks itself.
+``tests/test_numba_precompile.py`` checks that neither process compiles a kernel the other compiled). Whatever goes
+wrong costs time only: a helper that cannot start, fails, says something else, or is not ready by a deadline (a few
+times this process's own share, :func:`ready_deadline`) is stopped and the step compiles what it lacks itself. A
+helper never outlives its run: it is stopped when this process exits, and it exits by itself when this process
+dies (its standard input closes).
 
 A helper changes how long the first step waits, never the code it runs. numba caches beside each kernel's machine
 code the optimised LLVM IR it links into callers, and the step links and optimises that IR exactly as it would
 link a kernel compiled in this process: the step compiled with the helper's kernels has the same machine
 instructions as one compiled alone (the test compares them), so it runs as fast and computes the same results
-(also compared: 45 steps' losses, predictions and final state). One core (``--threads 1``, or a worker of
-``stochmem reproduce`` with a core of its own), a warm cache, or no cache folder: no helper.
+(also compared: 45 steps' losses, predictions and final state). One core (``--threads 1``, a worker of
+``stochmem reproduce`` with a core of its own, or an affinity of one CPU), a warm cache, or no cache folder: no
+helper.
+
+numba's cache index has no lock: two processes that add different signatures of one function at the same moment
+can lose one. The two never do here, because every kernel has one signature and the shares do not overlap.
 """
 
 from __future__ import annotations
 
 import argparse
 import atexit
+import contextlib
+import os
+import select
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import IO, Any
 
 import numba
 from numba import types
 
 from stochmem_numba import kernels, streams
 from stochmem_numba import step as steps
-from stochmem_numba.jit import caching_enabled
+from stochmem_numba.jit import effective_cache_dir, source_digest
+from stochmem_numba.threads import available_cpus, requested_threads
 
-READY = "ready"
-HELPER_TIMEOUT = 600.0  # seconds; a cold compile under heavy load was measured at 188 s (issue 14)
+READY, GO = "ready", "go"
+# How long a run waits for the helper's share: the helper's share is sized to take about as long as this process's
+# own, so a helper still busy after several times that is stuck or starved (a cold compile under heavy load was
+# measured at 188 s: issue 14); then this process compiles the rest itself.
+WAIT_FACTOR, MIN_WAIT = 4.0, 30.0  # times this process's share; seconds
 
 # About half of each kind's kernel compile time each, the helper's share the one that ends first in a cold run
 # on the development machine, where the helper also pays about half a second to start Python and import numba.
@@ -66,7 +82,7 @@ LATER: dict[int, tuple[str, ...]] = {
     steps.KIND_FLOAT: ("predict",),
 }
 
-_helpers: list[subprocess.Popen[str]] = []  # running helpers, stopped at exit (a half-done compile is not cached)
+_helpers: list[subprocess.Popen[str]] = []  # helpers not yet reaped, stopped at exit
 
 
 def kernel_signatures(layers: int) -> dict[str, tuple[Any, tuple[types.Type, ...]]]:
@@ -104,25 +120,42 @@ def compile_kernels(names: Sequence[str], layers: int) -> None:
         dispatcher.compile(signature)
 
 
+def two_cores() -> bool:
+    """Whether this process may run on two cores or more: its thread count (:mod:`stochmem_numba.threads`:
+    ``--threads``, ``$STOCHMEM_THREADS`` or its share of the CPUs) and the CPUs its affinity allows."""
+    return min(requested_threads(), available_cpus()) >= 2
+
+
 def step_is_compiled(step: Any, args: tuple[Any, ...]) -> bool:
-    """Whether ``step`` (a compiled step) is compiled for ``args`` here or in the cache; True when unsure."""
+    """Whether ``step`` (a compiled step) is compiled for ``args`` here or listed in its compile cache's index
+    (read only: nothing is loaded); True when unsure."""
     try:
         signature = tuple(numba.typeof(arg) for arg in args)  # type: ignore[no-untyped-call]
         if signature in step.overloads:
             return True
-        # numba's own lookup (what Dispatcher.compile does first): not public, hence the fallback below
-        return step._cache.load_overload(signature, step.targetctx) is not None
+        # numba's own key and index (what Dispatcher.compile reads first): not public, hence the fallback below
+        cache = step._cache
+        return cache._index_key(signature, step.targetctx.codegen()) in cache._cache_file._load_index()
     except Exception:  # a numba without these internals: compile as usual, without a helper
         return True
 
 
 def start_helper(first: Sequence[str], then: Sequence[str], layers: int,
                  command: Sequence[str] | None = None) -> subprocess.Popen[str] | None:
-    """Start a helper that compiles ``first``, prints ``READY``, then compiles ``then``; None if it cannot start."""
-    argv = [*(command or [sys.executable, "-m", "stochmem_numba.precompile"]), "--first", ",".join(first),
-            "--then", ",".join(then), "--layers", str(layers)]
+    """Start a helper that compiles ``first``, prints ``READY``, waits for ``GO`` on its input, then compiles
+    ``then``; None if it cannot start. It runs on this process's import path (``-P``: not the working folder's) and
+    compile cache folder."""
+    for done in [helper for helper in _helpers if helper.poll() is not None]:
+        stop(done)
+    folder = effective_cache_dir()
+    if folder is None:
+        return None
+    argv = [*(command or [sys.executable, "-P", "-m", "stochmem_numba.precompile"]), "--first", ",".join(first),
+            "--then", ",".join(then), "--layers", str(layers), "--digest", source_digest()]
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(folder),
+               PYTHONPATH=os.pathsep.join(path for path in sys.path if path))
     try:
-        helper = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        helper = subprocess.Popen(argv, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                   stderr=subprocess.DEVNULL, text=True)
     except OSError:
         return None
@@ -130,27 +163,46 @@ def start_helper(first: Sequence[str], then: Sequence[str], layers: int,
     return helper
 
 
-def wait_until_ready(helper: subprocess.Popen[str], timeout: float = HELPER_TIMEOUT) -> bool:
-    """Wait for the helper's ``READY`` line; stop the helper and return False if it failed or took too long."""
+def tell(helper: subprocess.Popen[str], line: str) -> None:
+    """Send the helper a line (ignored if it has exited)."""
+    with contextlib.suppress(OSError, ValueError):
+        assert helper.stdin is not None
+        helper.stdin.write(line + "\n")
+        helper.stdin.flush()
+
+
+def wait_until_ready(helper: subprocess.Popen[str], timeout: float) -> bool:
+    """Wait up to ``timeout`` seconds for the helper's ``READY`` line; stop the helper and return False if it
+    exited, said anything else, or took longer."""
     output = helper.stdout
     assert output is not None
-    lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.append(output.readline()), daemon=True)
-    reader.start()
-    reader.join(timeout)
-    if lines and lines[0].strip() == READY:
-        return True
+    deadline = time.monotonic() + timeout
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or not select.select([output], [], [], remaining)[0]:
+            break
+        line = output.readline()  # the helper writes whole lines and nothing but its protocol
+        if line.strip() == READY:
+            return True
+        break  # end of file, or not the protocol
     stop(helper)
     return False
 
 
+def ready_deadline(own_seconds: float) -> float:
+    """How long to wait for the helper after this process compiled its own share in ``own_seconds``."""
+    return max(MIN_WAIT, WAIT_FACTOR * own_seconds)
+
+
 def stop(helper: subprocess.Popen[str]) -> None:
-    """Stop a helper (if still running) and reap it."""
+    """Stop a helper (if still running), reap it and close its pipes."""
     if helper.poll() is None:
         helper.kill()
     helper.wait()
-    if helper.stdout is not None:
-        helper.stdout.close()
+    for pipe in (helper.stdin, helper.stdout):
+        if pipe is not None:
+            with contextlib.suppress(OSError):  # a broken pipe to a helper that has exited
+                pipe.close()
     if helper in _helpers:
         _helpers.remove(helper)
 
@@ -166,24 +218,50 @@ def prepare_first_step(step: Any, args: tuple[Any, ...], kind: int, layers: int,
     """Before a model's first call of ``step`` with ``args``: if the step is not compiled yet, the compile cache
     is on and this process may use two cores, compile its kernels with a helper (the module's docstring).
     Returns whether a helper compiled its share."""
-    if numba.get_num_threads() < 2 or not caching_enabled() or step_is_compiled(step, args):
+    if not two_cores() or effective_cache_dir() is None or step_is_compiled(step, args):
         return False
     helper = start(HELPER_SHARE[kind], LATER[kind], layers)
     if helper is None:
         return False
-    compile_kernels(LOCAL_SHARE[kind], layers)
-    return wait_until_ready(helper)
+    try:
+        began = time.monotonic()
+        compile_kernels(LOCAL_SHARE[kind], layers)
+        tell(helper, GO)
+        return wait_until_ready(helper, ready_deadline(time.monotonic() - began))
+    except BaseException:  # an error or an interruption here: no helper left behind
+        stop(helper)
+        raise
+
+
+def exit_when_parent_dies(commands: IO[str], go: threading.Event) -> None:
+    """The helper's watch on its input: set ``go`` on a ``GO`` line; exit the process at the end of the input
+    (the parent exited or died), whatever the helper is compiling."""
+    for line in commands:
+        if line.strip() == GO:
+            go.set()
+    os._exit(0)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """The helper: compile ``--first``, print ``READY``, compile ``--then``."""
+    """The helper: compile ``--first``, print ``READY``, wait for ``GO``, compile ``--then``."""
     parser = argparse.ArgumentParser(description="compile stochmem_numba kernels into the compile cache")
     parser.add_argument("--first", default="")
     parser.add_argument("--then", default="")
     parser.add_argument("--layers", type=int, required=True)
+    parser.add_argument("--digest", required=True)
     args = parser.parse_args(argv)
+    if args.digest != source_digest():  # another copy of the package than the parent's: its cache is not ours
+        return 2
+    # the protocol keeps the original standard output; anything numba prints goes nowhere (and cannot fill a pipe)
+    protocol = os.fdopen(os.dup(1), "w")
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    go = threading.Event()
+    threading.Thread(target=exit_when_parent_dies, args=(sys.stdin, go), daemon=True).start()
     compile_kernels([name for name in args.first.split(",") if name], args.layers)
-    print(READY, flush=True)  # the last line: the parent stops listening after it
+    protocol.write(READY + "\n")
+    protocol.close()
+    go.wait()
     compile_kernels([name for name in args.then.split(",") if name], args.layers)
     return 0
 
