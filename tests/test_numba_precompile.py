@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -16,7 +17,7 @@ pytest.importorskip("numba")
 
 from stochmem.config import NetworkConfig
 from stochmem.plugins import get_backend
-from stochmem_numba import precompile
+from stochmem_numba import precompile, threads
 from stochmem_numba import step as steps
 
 # A network of one kind, from the compile cache it is given: a first step, then (once the helper, if any, is done)
@@ -30,6 +31,7 @@ from stochmem.config import NetworkConfig
 from stochmem.plugins import get_backend
 from stochmem_numba import precompile
 from stochmem_numba import step as steps
+precompile.idle_cpus = lambda: 2.0  # whatever else the machine runs meanwhile (test_a_busy_machine_gets_no_helper)
 helped = []
 prepare = precompile.prepare_first_step
 precompile.prepare_first_step = lambda *args, **kw: helped.append(prepare(*args, **kw)) or helped[-1]
@@ -149,6 +151,32 @@ def test_an_interrupted_compile_stops_the_helper(cold_two_core_run, monkeypatch)
     monkeypatch.setattr(precompile, "compile_kernels", interrupted)
     with pytest.raises(KeyboardInterrupt):
         prepare_with([sys.executable, "-c", "import time; time.sleep(120)"])  # asserts that the helper is gone
+
+
+def test_a_busy_machine_gets_no_helper(cold_two_core_run, monkeypatch):
+    started: list[tuple] = []
+
+    def prepare() -> bool:
+        return precompile.prepare_first_step(None, (), steps.KIND_MEMRISTIVE, 3,
+                                             start=lambda *args: started.append(args))  # starts nothing
+
+    monkeypatch.setattr(precompile, "idle_cpus", lambda: 1.0)  # one of two cores busy with another process
+    assert prepare() is False and started == [], "a helper beside a busy process"
+    monkeypatch.setattr(precompile, "idle_cpus", lambda: 1.9)
+    assert prepare() is False and len(started) == 1, "no helper on an idle machine"
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="pins a busy process to one CPU")
+def test_idle_cpus_sees_a_busy_process():
+    cpu = min(os.sched_getaffinity(0))
+    busy = subprocess.Popen([sys.executable, "-c", f"import os; os.sched_setaffinity(0, {{{cpu}}})\nwhile True: pass"])
+    try:
+        time.sleep(0.5)  # started and pinned
+        idle = threads.idle_cpus(0.5)
+    finally:
+        busy.kill()
+        busy.wait()
+    assert idle <= len(os.sched_getaffinity(0)) - 0.7, f"{idle} CPUs idle beside a process that keeps one busy"
 
 
 def test_a_helper_that_cannot_start_costs_only_time():

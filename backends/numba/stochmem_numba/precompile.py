@@ -4,7 +4,8 @@ cache while this process compiles the rest.
 A cold first step is mostly compilation: the kernels a step calls (:mod:`stochmem_numba.kernels`,
 :mod:`stochmem_numba.streams`), then the step itself (:mod:`stochmem_numba.step`), which calls them. numba compiles
 on one core, under a process-wide lock, so a second core can only help from a second process. When the step is
-not in the cache yet and this process may use two cores or more (:func:`two_cores`), :func:`prepare_first_step`
+not in the cache yet, this process may use two cores or more (:func:`two_cores`) and two of them are idle (a helper
+beside another busy process slowed a cold first step from 11.5-11.8 s to 12.9-17.6 s), :func:`prepare_first_step`
 
 1. starts ``python -m stochmem_numba.precompile`` on the kernels of the helper's share (``HELPER_SHARE``), with this
    process's import path and compile cache folder, so that it compiles this very source into the folder this
@@ -28,7 +29,7 @@ link a kernel compiled in this process: the step compiled with the helper's kern
 instructions as one compiled alone (the test compares them), so it runs as fast and computes the same results
 (also compared: 45 steps' losses, predictions and final state). One core (``--threads 1``, a worker of
 ``stochmem reproduce`` with a core of its own, or an affinity of one CPU), a warm cache, or no cache folder: no
-helper.
+helper; nor when fewer than ``IDLE_ENOUGH`` of the process's CPUs stood idle over the tenth of a second before.
 
 numba's cache index has no lock: two processes that add different signatures of one function at the same moment
 can lose one. The two never do here, because every kernel has one signature and the shares do not overlap.
@@ -54,13 +55,14 @@ from numba import types
 from stochmem_numba import kernels, streams
 from stochmem_numba import step as steps
 from stochmem_numba.jit import effective_cache_dir, source_digest
-from stochmem_numba.threads import available_cpus, requested_threads
+from stochmem_numba.threads import available_cpus, idle_cpus, requested_threads
 
 READY, GO = "ready", "go"
 # How long a run waits for the helper's share: the helper's share is sized to take about as long as this process's
 # own, so a helper still busy after several times that is stuck or starved (a cold compile under heavy load was
 # measured at 188 s: issue 14); then this process compiles the rest itself.
 WAIT_FACTOR, MIN_WAIT = 4.0, 30.0  # times this process's share; seconds
+IDLE_ENOUGH = 1.5  # idle CPUs for a helper: one for this process, one for the helper, less sampling noise
 
 # About half of each kind's kernel compile time each, the helper's share the one that ends first in a cold run
 # on the development machine, where the helper also pays about half a second to start Python and import numba.
@@ -219,6 +221,8 @@ def prepare_first_step(step: Any, args: tuple[Any, ...], kind: int, layers: int,
     is on and this process may use two cores, compile its kernels with a helper (the module's docstring).
     Returns whether a helper compiled its share."""
     if not two_cores() or effective_cache_dir() is None or step_is_compiled(step, args):
+        return False
+    if idle_cpus() < IDLE_ENOUGH:  # another process is busy: a helper would slow this one down
         return False
     helper = start(HELPER_SHARE[kind], LATER[kind], layers)
     if helper is None:

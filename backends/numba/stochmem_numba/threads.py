@@ -43,6 +43,16 @@ def available_cpus() -> int:
     return max(1, os.cpu_count() or 1)
 
 
+def idle_cpus(seconds: float = 0.1) -> float:
+    """How much of the CPUs this process may run on stood idle over the next ``seconds`` (psutil's usage per CPU):
+    2.0 is two whole CPUs. It sleeps meanwhile."""
+    import psutil
+
+    usage = psutil.cpu_percent(interval=seconds, percpu=True)
+    allowed = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else range(len(usage))
+    return sum(100.0 - usage[cpu] for cpu in allowed if cpu < len(usage)) / 100.0
+
+
 def default_threads() -> int:
     """This process's share of the CPUs: available CPUs // $STOCHMEM_WORKERS (default 1), at least 1."""
     workers = os.environ.get(WORKERS_ENV)
