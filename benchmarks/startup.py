@@ -36,17 +36,20 @@ model = get_backend("numba").create_model(NetworkConfig(kind=sys.argv[1]), 1)
 marks = {"ready": time.perf_counter() - start}
 model.train_step([0.5] * 784, 3, 0, 0.1)
 marks["first step"] = time.perf_counter() - start
+precompile = sys.modules.get("stochmem_numba.precompile")  # absent from revisions before the helper
+helped = bool(precompile and precompile._helpers)  # a helper started (and did not fail) for the first step
 for step in range(1, 15):
     model.train_step([0.5] * 784, 3, step, 0.1)
 marks["15 steps"] = time.perf_counter() - start
 model.predict([0.5] * 784, 0)
 marks["+ predict"] = time.perf_counter() - start
-print(json.dumps(marks))
+print(json.dumps({"marks": marks, "helped": helped}))
 """
 
 
-def run(kind: str, cache_dir: str, import_root: Path | None, threads: str | None) -> dict[str, float]:
-    """The marks of one fresh process (seconds since it started), on ``threads`` threads (None: the default)."""
+def run(kind: str, cache_dir: str, import_root: Path | None, threads: str | None) -> tuple[dict[str, float], bool]:
+    """The marks of one fresh process (seconds since it started), on ``threads`` threads (None: the default), and
+    whether a compile helper ran."""
     env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir)
     if threads is not None:
         env["STOCHMEM_THREADS"] = threads
@@ -54,8 +57,8 @@ def run(kind: str, cache_dir: str, import_root: Path | None, threads: str | None
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(import_root), env.get("PYTHONPATH")]))
     out = subprocess.run([sys.executable, "-W", "ignore", "-c", PROGRAM, kind], env=env, capture_output=True,
                          text=True, check=True)
-    marks: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
-    return marks
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    return result["marks"], bool(result["helped"])
 
 
 def main() -> None:
@@ -70,20 +73,24 @@ def main() -> None:
         if not args.no_baseline:
             versions[args.baseline] = (extract_baseline(args.baseline, Path(folder) / "baseline"), None)
         best: dict[tuple[str, str, str], dict[str, float]] = {}
+        helpers: dict[tuple[str, str, str], set[bool]] = {}
         for kind in args.kinds.split(","):
             for round_ in range(args.rounds):
                 for number, (version, (root, threads)) in enumerate(versions.items()):
                     cache = Path(folder) / f"cache-{number}-{kind}-{round_}"
                     for state in ("cold", "warm"):
-                        marks = run(kind, str(cache), root, threads)
+                        marks, helped = run(kind, str(cache), root, threads)
                         key = (kind, version, state)
+                        helpers.setdefault(key, set()).add(helped)
                         best[key] = {m: min(v, best.get(key, {}).get(m, v)) for m, v in marks.items()}
                 print(f"measured {kind}, round {round_ + 1}", flush=True)
     print("\nseconds from a fresh process (best of", args.rounds, "rounds)")
-    print("| kind | version | cache | ready | first step | 15 steps | + predict |")
-    print("| --- | --- | --- | ---: | ---: | ---: | ---: |")
+    print("| kind | version | cache | helper | ready | first step | 15 steps | + predict |")
+    print("| --- | --- | --- | --- | ---: | ---: | ---: | ---: |")
     for (kind, version, state), marks in best.items():
-        print(f"| {kind} | {version} | {state} | " + " | ".join(f"{marks[m]:.2f}" for m in marks) + " |")
+        helped = {frozenset({True}): "yes", frozenset({False}): "no"}.get(frozenset(helpers[(kind, version, state)]),
+                                                                           "some rounds")
+        print(f"| {kind} | {version} | {state} | {helped} | " + " | ".join(f"{marks[m]:.2f}" for m in marks) + " |")
     if not args.no_baseline:
         for kind in args.kinds.split(","):
             before = best[(kind, args.baseline, "cold")]["first step"]

@@ -73,8 +73,8 @@ def run_with_cache(cache, kind: str, threads: int) -> dict:
     return json.loads(run.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.skipif(min(os.cpu_count() or 1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-                        else 2) < 2, reason="a helper compiles only where a run may use two cores")
+@pytest.mark.skipif(threads.available_cpus() < 2 or os.name != "posix",
+                    reason="a helper compiles only where a run may use two cores, on POSIX")
 @pytest.mark.parametrize("kind", ["memristive",  # the others each cost two more cold compiles (20-30 s): tox -e slow
                                   pytest.param("stochastic", marks=pytest.mark.slow),
                                   pytest.param("float", marks=pytest.mark.slow)])
@@ -98,18 +98,27 @@ def test_a_cold_first_step_shares_its_compilation_with_a_helper_and_changes_noth
     assert helped["digest"] == alone["digest"] == warm["digest"], "results depend on the helper or the cache"
 
 
+@pytest.mark.parametrize("kind", sorted(steps.KIND_CODES.values()))
+def test_the_shares_are_disjoint_and_every_kernel_has_its_signature(kind):
+    helper, local, later = (set(share[kind]) for share in (precompile.HELPER_SHARE, precompile.LOCAL_SHARE,
+                                                               precompile.LATER))
+    assert not helper & local and not (helper | local) & later
+    assert helper | local | later <= set(precompile.kernel_signatures(3))
+
+
 @pytest.fixture
 def cold_two_core_run(monkeypatch):
-    """prepare_first_step sees two cores and a step to compile, and compiles nothing itself."""
+    """prepare_first_step sees two idle cores and a step to compile, and compiles nothing itself."""
     monkeypatch.setattr(precompile, "two_cores", lambda: True)
+    monkeypatch.setattr(precompile, "idle_cpus", lambda: 2.0)
     monkeypatch.setattr(precompile, "step_is_compiled", lambda step, args: False)
     monkeypatch.setattr(precompile, "compile_kernels", lambda names, layers: None)
 
 
-def prepare_with(command: list[str]) -> tuple[bool, subprocess.Popen[str]]:
+def prepare_with(command: list[str]) -> tuple[bool, subprocess.Popen[bytes]]:
     """prepare_first_step for a memristive step, with a helper started as ``command``: what it returned, and the
     helper."""
-    started: list[subprocess.Popen[str]] = []
+    started: list[subprocess.Popen[bytes]] = []
 
     def start(*args):
         helper = precompile.start_helper(*args, command=command)
@@ -117,13 +126,15 @@ def prepare_with(command: list[str]) -> tuple[bool, subprocess.Popen[str]]:
         return helper
 
     try:
-        return precompile.prepare_first_step(None, (), steps.KIND_MEMRISTIVE, 3, start=start), started[0]
+        helped = precompile.prepare_first_step(None, (), steps.KIND_MEMRISTIVE, 3, start=start)
     except BaseException:
         assert started and gone(started[0]), "a helper left behind"
         raise
+    assert started, "no helper started"
+    return helped, started[0]
 
 
-def gone(helper: subprocess.Popen[str]) -> bool:
+def gone(helper: subprocess.Popen[bytes]) -> bool:
     """Whether the helper has exited and been reaped."""
     return helper.returncode is not None and helper not in precompile._helpers
 
@@ -138,10 +149,39 @@ def test_a_helper_that_says_something_else_is_stopped(cold_two_core_run):
     assert helped is False and gone(helper)
 
 
-def test_a_helper_that_hangs_is_stopped_at_the_deadline(cold_two_core_run, monkeypatch):
+def test_a_helper_that_writes_part_of_a_line_and_hangs_is_stopped_at_the_deadline(cold_two_core_run, monkeypatch):
     monkeypatch.setattr(precompile, "ready_deadline", lambda own_seconds: 0.5)
+    began = time.monotonic()
+    helped, helper = prepare_with([sys.executable, "-c",
+                                   "import sys, time; sys.stdout.write('rea'); sys.stdout.flush(); time.sleep(120)"])
+    assert helped is False and gone(helper)
+    assert time.monotonic() - began < 60, "held past the deadline by half a line"
+
+
+def test_a_failure_in_the_run_stops_the_helper_and_costs_only_time(cold_two_core_run, monkeypatch):
+    def failing(names, layers):
+        raise RuntimeError("a kernel that does not compile")
+
+    monkeypatch.setattr(precompile, "compile_kernels", failing)
     helped, helper = prepare_with([sys.executable, "-c", "import time; time.sleep(120)"])
     assert helped is False and gone(helper)
+
+
+def test_a_failing_idle_measure_means_no_helper(cold_two_core_run, monkeypatch):
+    def failing() -> float:
+        raise ModuleNotFoundError("No module named 'psutil'")
+
+    monkeypatch.setattr(precompile, "idle_cpus", failing)
+    assert precompile.prepare_first_step(None, (), steps.KIND_MEMRISTIVE, 3, start=lambda *args: pytest.fail(
+        "a helper although the idle measure failed")) is False
+
+
+def test_a_helper_that_hangs_is_stopped_at_the_deadline(cold_two_core_run, monkeypatch):
+    monkeypatch.setattr(precompile, "ready_deadline", lambda own_seconds: 0.5)
+    began = time.monotonic()
+    helped, helper = prepare_with([sys.executable, "-c", "import time; time.sleep(120)"])
+    assert helped is False and gone(helper)
+    assert time.monotonic() - began < 60, "held past the deadline"
 
 
 def test_an_interrupted_compile_stops_the_helper(cold_two_core_run, monkeypatch):
@@ -168,7 +208,8 @@ def test_a_busy_machine_gets_no_helper(cold_two_core_run, monkeypatch):
 
 @pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="pins a busy process to one CPU")
 def test_idle_cpus_sees_a_busy_process():
-    cpu = min(os.sched_getaffinity(0))
+    pytest.importorskip("psutil")
+    cpu = min(threads.allowed_cpus())
     busy = subprocess.Popen([sys.executable, "-c", f"import os; os.sched_setaffinity(0, {{{cpu}}})\nwhile True: pass"])
     try:
         time.sleep(0.5)  # started and pinned
@@ -176,15 +217,16 @@ def test_idle_cpus_sees_a_busy_process():
     finally:
         busy.kill()
         busy.wait()
-    assert idle <= len(os.sched_getaffinity(0)) - 0.7, f"{idle} CPUs idle beside a process that keeps one busy"
+    assert idle <= threads.available_cpus() - 0.7, f"{idle} CPUs idle beside a process that keeps one busy"
 
 
 def test_a_helper_that_cannot_start_costs_only_time():
     assert precompile.start_helper([], [], 3, command=["/nonexistent/python"]) is None
 
 
-def test_the_helper_speaks_only_its_protocol_and_exits_when_its_parent_is_gone(monkeypatch):
+def test_the_helper_speaks_only_its_protocol_and_exits_when_its_parent_is_gone(monkeypatch, tmp_path):
     monkeypatch.setenv("NUMBA_DEBUG_CACHE", "1")  # numba then prints to standard output as it loads and saves
+    monkeypatch.setattr(precompile, "effective_cache_dir", lambda: tmp_path)
     helper = precompile.start_helper(["matvec"], [], 3)
     assert helper is not None
     assert precompile.wait_until_ready(helper, timeout=300) is True
@@ -195,13 +237,16 @@ def test_the_helper_speaks_only_its_protocol_and_exits_when_its_parent_is_gone(m
 
 
 def test_a_helper_of_another_copy_of_the_package_does_nothing():
-    assert precompile.main(["--first", "matvec", "--layers", "3", "--digest", "not this source"]) == 2
+    run = subprocess.run([sys.executable, "-m", "stochmem_numba.precompile", "--first", "matvec", "--layers", "3",
+                          "--digest", "not this source"], stdin=subprocess.DEVNULL, capture_output=True, timeout=120)
+    assert run.returncode == 2 and run.stdout == b""
 
 
 def test_no_helper_once_the_step_is_compiled(monkeypatch):
-    monkeypatch.setattr(precompile, "two_cores", lambda: True)
     model = get_backend("numba").create_model(NetworkConfig(kind="float"), 1)
     model.train_step([0.0] * 784, 1, 0, 0.1)  # compiled or loaded here, whatever that took
+    monkeypatch.setattr(precompile, "two_cores", lambda: True)  # all else speaks for a helper
+    monkeypatch.setattr(precompile, "idle_cpus", lambda: 2.0)
     started: list[tuple] = []
     weights = model.crossbars()
     args = (weights, model.sizes, np.zeros(784), 1, 1, model.rule_for(0.1))

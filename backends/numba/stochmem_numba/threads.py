@@ -36,11 +36,16 @@ def _positive(name: str, text: str) -> int:
     return value
 
 
-def available_cpus() -> int:
-    """The CPUs this process may run on (its affinity mask where the OS has one, else all of them)."""
+def allowed_cpus() -> set[int]:
+    """The ids of the CPUs this process may run on (its affinity mask where the OS has one, else all of them)."""
     if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return max(1, os.cpu_count() or 1)
+        return set(os.sched_getaffinity(0))
+    return set(range(os.cpu_count() or 1))
+
+
+def available_cpus() -> int:
+    """How many CPUs this process may run on (at least one)."""
+    return max(1, len(allowed_cpus()))
 
 
 def idle_cpus(seconds: float = 0.1) -> float:
@@ -49,8 +54,8 @@ def idle_cpus(seconds: float = 0.1) -> float:
     import psutil
 
     usage = psutil.cpu_percent(interval=seconds, percpu=True)
-    allowed = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else range(len(usage))
-    return sum(100.0 - usage[cpu] for cpu in allowed if cpu < len(usage)) / 100.0
+    ids = allowed_cpus() if len(usage) == os.cpu_count() else range(len(usage))  # offline CPUs: ids would not match
+    return sum(100.0 - usage[cpu] for cpu in ids if cpu < len(usage)) / 100.0
 
 
 def default_threads() -> int:
