@@ -19,48 +19,67 @@ from stochmem.config import NetworkConfig
 from stochmem.plugins import get_backend
 from stochmem_numba import precompile, threads
 from stochmem_numba import step as steps
+from stochmem_numba.interpreted import interpreted
 
-# A network of one kind, from the compile cache it is given: a first step, then (once the helper, if any, is done)
-# 44 more (three resets for the memristive kind) and a prediction. Prints whether a helper compiled; how often each
-# kernel was compiled here and loaded from the cache; a digest of every loss and prediction and of the final state;
-# and a digest of the compiled step's machine instructions (symbol names aside: numba numbers them per process).
+# A network of one kind, from the compile cache it is given: a first step, 19 more (while a helper, if any,
+# compiles the step: on stand-ins), then (once it is done) 25 more (three resets in all for the memristive kind)
+# and a prediction. Prints whether a helper compiled; how many calls ran on stand-ins; how often each function was
+# compiled here and loaded from the cache; a digest of every loss and prediction and of the final state; and a
+# digest of the compiled step's machine code (its object code's executable sections: code compiled here and code
+# loaded from the cache alike).
 COLD_RUN = """
-import hashlib, json, re, sys
+import hashlib, json, struct, sys
 import numpy as np
 from stochmem.config import NetworkConfig
 from stochmem.plugins import get_backend
 from stochmem_numba import precompile
 from stochmem_numba import step as steps
 precompile.idle_cpus = lambda: 2.0  # whatever else the machine runs meanwhile (test_a_busy_machine_gets_no_helper)
-helped = []
-prepare = precompile.prepare_first_step
+helped, stand_ins = [], []
+prepare, callable_now = precompile.prepare_first_step, precompile.callable_now
 precompile.prepare_first_step = lambda *args, **kw: helped.append(prepare(*args, **kw)) or helped[-1]
+def counting(function):
+    now = callable_now(function)
+    stand_ins.append(now is not function)
+    return now
+precompile.callable_now = counting
+from numba.core import codegen
+loaded_code, set_compiled = {}, codegen.CodeLibrary._set_compiled_object
+def recording(library, code):  # numba drops a loaded library's object code once it is linked: keep a copy
+    loaded_code[id(library)] = code
+    set_compiled(library, code)
+codegen.CodeLibrary._set_compiled_object = recording
+
+def text_sections(elf):
+    # the bytes of an ELF object's code sections (.text, .ltext; symbol references live in relocations)
+    if elf[:4] != b"\\x7fELF" or elf[4] != 2:
+        return b""
+    table, size, count = struct.unpack_from("<Q", elf, 0x28)[0], *struct.unpack_from("<HH", elf, 0x3A)
+    headers = [struct.unpack_from("<IIQQQQ", elf, table + k * size) for k in range(count)]
+    return b"".join(elf[h[4] : h[4] + h[5]] for h in headers if h[1] == 1 and h[2] & 4)  # code: SHF_EXECINSTR
+
 pixels = np.random.default_rng(5).random((45, 784))
 pixels[pixels < 0.6] = 0.0  # mostly blank, like a digit
 model = get_backend("numba").create_model(NetworkConfig(kind=sys.argv[1]), 3)
 digest = hashlib.sha256()
 for step in range(45):
+    if step == 20:
+        model.wait_until_compiled()
     result = model.train_step(pixels[step].tolist(), step % 10, step, 0.1)
     digest.update(np.float64(result.loss).tobytes() + bytes([result.prediction]))
-    if step == 0:
-        for helper in list(precompile._helpers):
-            helper.wait(timeout=600)  # its later kernels in the cache before the run needs them
 digest.update(bytes([model.predict(pixels[0].tolist(), 0)]))
 for array in [*model.weights, *getattr(model, "g_plus", []), *getattr(model, "g_minus", [])]:
     digest.update(np.ascontiguousarray(array).tobytes())
 table = precompile.kernel_signatures(len(model.weights))
 names = [*precompile.HELPER_SHARE[model.kind], *precompile.LOCAL_SHARE[model.kind], *precompile.LATER[model.kind]]
-kernels = {name: {"loaded": sum(table[name][0].stats.cache_hits.values()),
-                  "compiled": sum(table[name][0].stats.cache_misses.values())} for name in names}
+counts = {name: {"loaded": sum(table[name][0].stats.cache_hits.values()),
+                 "compiled": sum(table[name][0].stats.cache_misses.values())} for name in names}
 train = {0: steps.train_step_float, 1: steps.train_step_stochastic, 2: steps.train_step_memristive}[model.kind]
-code = ""
-if train.stats.cache_misses:
-    asm = train.inspect_asm(train.signatures[0])
-    instructions = [line for line in asm.splitlines() if line.startswith("\\t") and not line.startswith("\\t.")]
-    code = hashlib.sha256(re.sub(r"_ZN[\\w$.]+", "SYMBOL", "\\n".join(instructions)).encode()).hexdigest()
-    code += f" ({len(instructions)} instructions)"
-print(json.dumps({"helped": helped[0], "digest": digest.hexdigest(), "kernels": kernels, "code": code,
-                  "step loaded": sum(train.stats.cache_hits.values())}))
+library = train.overloads[train.signatures[0]].library
+text = text_sections(loaded_code.get(id(library)) or library._get_compiled_object())
+code = f"{hashlib.sha256(text).hexdigest()} ({len(text)} bytes)" if text else ""
+print(json.dumps({"helped": helped[0], "stand-ins": sum(stand_ins), "digest": digest.hexdigest(),
+                  "counts": counts, "code": code}))
 """
 
 
@@ -82,19 +101,29 @@ def test_a_cold_first_step_shares_its_compilation_with_a_helper_and_changes_noth
     helped = run_with_cache(tmp_path / "helped", kind, threads=2)
     alone = run_with_cache(tmp_path / "alone", kind, threads=1)
     warm = run_with_cache(tmp_path / "helped", kind, threads=2)
+    code = steps.KIND_CODES[kind]
     assert helped["helped"] is True, "no helper on two cores with an empty cache"
     assert alone["helped"] is False, "a helper on one core"
-    assert warm["helped"] is False and warm["step loaded"] == 1, "a helper although the step is in the cache"
-    for name in [*precompile.HELPER_SHARE[steps.KIND_CODES[kind]], *precompile.LATER[steps.KIND_CODES[kind]]]:
+    assert warm["helped"] is False, "a helper although the step is in the cache"
+    # the first 20 steps (and a reset among them) ran on stand-ins while the helper compiled the step (at least the
+    # first few: the run outpaces a compile of seconds), none of the others; without a helper, or warm, none
+    assert 1 <= helped["stand-ins"] <= 21 and alone["stand-ins"] == warm["stand-ins"] == 0
+    for name in precompile.HELPER_SHARE[code]:
         # the signature table matches the run's calls: the run loaded what the helper compiled and compiled none
-        assert helped["kernels"][name] == {"loaded": 1, "compiled": 0}, name
-    for name in precompile.LOCAL_SHARE[steps.KIND_CODES[kind]]:
-        assert helped["kernels"][name] == {"loaded": 0, "compiled": 1}, name
-    for name, counts in alone["kernels"].items():
-        assert counts == {"loaded": 0, "compiled": 1}, name
-    # the step links the IR that numba caches beside each kernel's machine code and optimises it as it would
-    # have optimised the kernel compiled here: the same instructions, so the same speed and the same results
-    assert helped["code"] and helped["code"] == alone["code"], "the step's machine code depends on the helper"
+        assert helped["counts"][name] == {"loaded": 1, "compiled": 0}, name
+    for name in precompile.LOCAL_SHARE[code]:
+        assert helped["counts"][name] == {"loaded": 0, "compiled": 1}, name
+    for name in precompile.LATER[code]:  # what the run calls loaded; a kernel that only they call, not at all
+        called = name in (f"train_step_{kind}", "predict", "reset")
+        assert helped["counts"][name] == {"loaded": int(called), "compiled": 0}, name
+    for name, counts in alone["counts"].items():  # everything compiled here, but the stand-in reset: not needed
+        assert counts == {"loaded": 0, "compiled": int(name != "reset_serial")}, name
+    for name, counts in warm["counts"].items():
+        assert counts["compiled"] == 0, name
+    # the helper compiled the step from the IR numba caches beside each kernel's machine code, and optimised it as
+    # a single process optimises a step whose kernels it compiled itself: the same machine code, so the same speed
+    # and the same results (also those of the interpreted steps: the same kernels, the same arithmetic)
+    assert helped["code"] and helped["code"] == alone["code"] == warm["code"], "machine code depends on the helper"
     assert helped["digest"] == alone["digest"] == warm["digest"], "results depend on the helper or the cache"
 
 
@@ -104,6 +133,12 @@ def test_the_shares_are_disjoint_and_every_kernel_has_its_signature(kind):
                                                                precompile.LATER))
     assert not helper & local and not (helper | local) & later
     assert helper | local | later <= set(precompile.kernel_signatures(3))
+
+
+@pytest.fixture(autouse=True)
+def no_helper_left_active(monkeypatch):
+    """Each test starts without a helper of this process's, and leaves none active for other tests."""
+    monkeypatch.setattr(precompile, "_active", None)
 
 
 @pytest.fixture
@@ -193,6 +228,46 @@ def test_an_interrupted_compile_stops_the_helper(cold_two_core_run, monkeypatch)
         prepare_with([sys.executable, "-c", "import time; time.sleep(120)"])  # asserts that the helper is gone
 
 
+# A helper as prepare_first_step sees it: ready at once, then (after "go") the memristive LATER in LATER_SCRIPT's
+# own time.
+LATER_SCRIPT = """
+import sys, time
+print("ready", flush=True)
+assert sys.stdin.readline().strip() == "go"
+{then}
+"""
+
+
+def later_helper(then: str) -> list[str]:
+    return [sys.executable, "-c", LATER_SCRIPT.format(then=then)]
+
+
+def test_the_run_calls_the_interpreted_step_until_the_helper_has_compiled_it(cold_two_core_run):
+    step, predict = steps.train_step_memristive, steps.predict
+    helped, helper = prepare_with(later_helper("time.sleep(1.0)\nprint('done train_step_memristive', flush=True)\n"
+                                               "time.sleep(1.0)\nprint('done predict', flush=True)"))
+    assert helped is True
+    assert precompile.callable_now(step) is interpreted(step), "the compiled step called before it is compiled"
+    assert precompile.callable_now(predict) is interpreted(predict)
+    precompile.wait_until_compiled()
+    assert precompile.callable_now(step) is step and precompile.callable_now(predict) is predict
+    assert gone(helper), "a helper left running after its last line"
+
+
+@pytest.mark.parametrize("then", ["print('compiled something', flush=True)\ntime.sleep(120)",  # off the protocol
+                                  "print('done predict', flush=True)\nsys.exit(0)",  # exits before the step
+                                  "time.sleep(120)"])  # hangs: the later deadline
+def test_a_helper_that_fails_after_ready_leaves_the_run_to_compile(cold_two_core_run, monkeypatch, then):
+    monkeypatch.setattr(precompile, "later_deadline", lambda own_seconds: 1.0)
+    helped, helper = prepare_with(later_helper(then))
+    assert helped is True
+    began = time.monotonic()
+    precompile.wait_until_compiled()
+    assert time.monotonic() - began < 60, "held past the deadline"
+    step = steps.train_step_memristive
+    assert precompile.callable_now(step) is step and gone(helper)
+
+
 def test_a_busy_machine_gets_no_helper(cold_two_core_run, monkeypatch):
     started: list[tuple] = []
 
@@ -229,7 +304,7 @@ def test_the_helper_speaks_only_its_protocol_and_exits_when_its_parent_is_gone(m
     monkeypatch.setattr(precompile, "effective_cache_dir", lambda: tmp_path)
     helper = precompile.start_helper(["matvec"], [], 3)
     assert helper is not None
-    assert precompile.wait_until_ready(helper, timeout=300) is True
+    assert precompile.Helper(helper, []).wait_until_ready(timeout=300) is True
     assert helper.stdin is not None
     helper.stdin.close()  # as when the parent dies: the helper, waiting for "go", exits
     assert helper.wait(timeout=60) == 0

@@ -18,6 +18,9 @@ every row. The device levels stay row-major in both cases: the reset draws their
 
 from __future__ import annotations
 
+import types
+from typing import Any
+
 import numpy as np
 from numba import prange
 
@@ -196,6 +199,21 @@ def reset(weights: np.ndarray, g_plus: np.ndarray, g_minus: np.ndarray, sigma: f
             for i in range(width):
                 for j in range(first, last):
                     weights[i, j] = tile[j - first, i]
+
+
+def serial(kernel: Any, name: str) -> Any:
+    """``kernel``'s Python function compiled without ``parallel=True``: its ``prange`` loops run in order, so it
+    computes the same numbers (its iterations are independent), and it compiles in a fraction of the time (the
+    reset: 0.75 s against 2 s). Cached under ``name``: numba names a function's cache files after its qualified
+    name, not its options, so a serial copy under the parallel kernel's name would share its cache entries."""
+    python = kernel.py_func
+    copy = types.FunctionType(python.__code__, python.__globals__, name, python.__defaults__, python.__closure__)
+    copy.__qualname__ = name
+    copy.__doc__ = f"The serial twin of :func:`{python.__name__}`."
+    return njit()(copy)
+
+
+reset_serial = serial(reset, "reset_serial")  # a cold run's reset while a helper compiles the parallel one
 
 
 @njit(inline="always")

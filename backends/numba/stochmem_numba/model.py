@@ -9,8 +9,8 @@ import numpy as np
 
 from stochmem.config import NetworkConfig
 from stochmem.network import Layer, StepResult, update_gain
-from stochmem_numba import precompile
-from stochmem_numba import step as kernels
+from stochmem_numba import kernels, precompile
+from stochmem_numba import step as steps
 from stochmem_numpy.kernels import F64
 from stochmem_numpy.model import NumpyModel
 
@@ -20,26 +20,30 @@ def seed_key(seed: int) -> tuple[np.uint64, np.uint64]:
     return np.uint64(seed & 0xFFFFFFFF), np.uint64(seed >> 32)
 
 
-def update_rule(config: NetworkConfig, seed: int, eta: float) -> kernels.UpdateRule:
-    """The compiled kernels' :class:`~stochmem_numba.step.UpdateRule` of a step with learning rate ``eta``."""
+def update_rule(config: NetworkConfig, seed: int, eta: float) -> steps.UpdateRule:
+    """The compiled kernels' :class:`~stochmem_numba.step.UpdateRule` of a step with learning rate ``eta``, every
+    field of one type whatever the config's numbers are (the signature the compile helper compiles the step for:
+    :func:`stochmem_numba.precompile.kernel_signatures`)."""
     gain, dw_min = update_gain(eta, config) if config.kind != "float" else (0.0, 0.0)
     params = config.device
-    return kernels.UpdateRule(kernels.KIND_CODES[config.kind], eta, gain, dw_min, config.bit_length, params.sigma,
-                              params.noise_mode == "pulse", float(params.top_level), params.reset_every,
-                              float(params.reset_sigma), float(params.reset_level), *seed_key(seed))
+    return steps.UpdateRule(steps.KIND_CODES[config.kind], float(eta), float(gain), float(dw_min),
+                              int(config.bit_length), float(params.sigma), params.noise_mode == "pulse",
+                              float(params.top_level), int(params.reset_every), float(params.reset_sigma),
+                              float(params.reset_level), *seed_key(seed))
 
 
 def update_crossbar(weights: F64, g_plus: F64 | None, g_minus: F64 | None, inputs: F64, deltas: F64, eta: float,
                     config: NetworkConfig, seed: int, step: int, index: int) -> None:
     """[SPEC 3.7, 3.8, 4.3] One crossbar's update through the compiled kernel training uses, in place; the
     arguments after the crossbar in the order of the contract's ``update_layer``."""
-    kernels.crossbar_update(weights, weights if g_plus is None else g_plus, weights if g_minus is None else g_minus,
+    steps.crossbar_update(weights, weights if g_plus is None else g_plus, weights if g_minus is None else g_minus,
                             inputs, deltas, update_rule(config, seed, eta), np.uint64(step), index)
 
 
 class NumbaModel(NumpyModel):
     """Same state as :class:`~stochmem_numpy.model.NumpyModel` (and its initialisation); every step and every
-    inference is one call of :mod:`stochmem_numba.step`.
+    inference is one call of :mod:`stochmem_numba.step` (in a cold run, while a helper process compiles it, of its
+    interpreted twin: :mod:`stochmem_numba.precompile`).
 
     The first crossbar's weights live column-major in ``first_by_inputs`` (shape (n_in + 1, n_out): the layout
     the kernels read, see :mod:`stochmem_numba.kernels`); ``weights[0]`` is its transposed view, so everything
@@ -48,10 +52,10 @@ class NumbaModel(NumpyModel):
 
     def __init__(self, config: NetworkConfig, seed: int) -> None:
         super().__init__(config, seed)
-        self.kind = kernels.KIND_CODES[config.kind]
+        self.kind = steps.KIND_CODES[config.kind]
         self.sizes = np.array(config.sizes, dtype=np.int64)
         self.key = seed_key(seed)
-        self.rule: kernels.UpdateRule | None = None
+        self.rule: steps.UpdateRule | None = None
         self.stepped = False  # whether train_step ran: the first one may compile with a helper (precompile)
         self.first_by_inputs = self._store_first_column_major()
 
@@ -69,7 +73,7 @@ class NumbaModel(NumpyModel):
         super().load_layers(layers)
         self.first_by_inputs = self._store_first_column_major()
 
-    def rule_for(self, eta: float) -> kernels.UpdateRule:
+    def rule_for(self, eta: float) -> steps.UpdateRule:
         """The update rule of learning rate ``eta`` (kept between steps: eta changes once an epoch)."""
         if self.rule is None or self.rule.eta != eta:
             self.rule = update_rule(self.config, self.seed, eta)
@@ -78,27 +82,34 @@ class NumbaModel(NumpyModel):
     def train_step(self, image: Sequence[float], label: int, step: int, eta: float) -> StepResult:
         """[SPEC 3.5]"""
         weights, pixels = self.crossbars(), np.asarray(image, dtype=np.float64)
-        rule = self.rule_for(eta)
+        rule, label, step = self.rule_for(eta), int(label), int(step)  # the types the step is compiled for
         args: tuple[Any, ...]
-        if self.kind == kernels.KIND_FLOAT:
-            train, args = kernels.train_step_float, (weights, self.sizes, pixels, label, step, rule)
-        elif self.kind == kernels.KIND_STOCHASTIC:
-            train, args = kernels.train_step_stochastic, (weights, self.sizes, pixels, label, step, rule)
+        if self.kind == steps.KIND_FLOAT:
+            train, args = steps.train_step_float, (weights, self.sizes, pixels, label, step, rule)
+        elif self.kind == steps.KIND_STOCHASTIC:
+            train, args = steps.train_step_stochastic, (weights, self.sizes, pixels, label, step, rule)
         else:
-            train, args = kernels.train_step_memristive, (weights, tuple(self.g_plus), tuple(self.g_minus),
+            train, args = steps.train_step_memristive, (weights, tuple(self.g_plus), tuple(self.g_minus),
                                                           self.sizes, pixels, label, step, rule)
         if not self.stepped:
             self.stepped = True
             precompile.prepare_first_step(train, args, self.kind, len(weights))
-        loss, prediction = train(*args)
-        if kernels.reset_due(rule, step):
-            kernels.reset_all(weights, self.g_plus, self.g_minus, step, rule)
+        loss, prediction = precompile.callable_now(train)(*args)
+        if steps.reset_due(rule, step):
+            steps.reset_all(weights, self.g_plus, self.g_minus, step, rule, precompile.callable_now(kernels.reset))
         return StepResult(loss, prediction)
 
     def predict(self, image: Sequence[float], image_index: int, repeat: int = 0,
                 bit_length: int | None = None) -> int:
         """[SPEC 3.9]"""
-        prediction = kernels.predict(self.kind != kernels.KIND_FLOAT, self.crossbars(), self.sizes,
-                                     np.asarray(image, dtype=np.float64), image_index, repeat,
-                                     bit_length or self.config.bit_length, *self.key)
+        predict = precompile.callable_now(steps.predict)
+        prediction = predict(self.kind != steps.KIND_FLOAT, self.crossbars(), self.sizes,
+                             np.asarray(image, dtype=np.float64), int(image_index), int(repeat),
+                             int(bit_length or self.config.bit_length), *self.key)
         return int(prediction)
+
+    def wait_until_compiled(self) -> None:
+        """Return once training and prediction run compiled: at once, but in a cold run whose helper process is
+        still compiling them (:mod:`stochmem_numba.precompile`; at most until its deadline). For benchmarks,
+        which time compiled code only."""
+        precompile.wait_until_compiled()

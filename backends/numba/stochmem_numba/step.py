@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -338,11 +338,12 @@ def reset_due(rule: UpdateRule, step: int) -> bool:
 
 
 def reset_all(weights: Sequence[np.ndarray], g_plus: Sequence[np.ndarray], g_minus: Sequence[np.ndarray], step: int,
-              rule: UpdateRule) -> None:
+              rule: UpdateRule, kernel: Any = reset) -> None:
     """[SPEC 4.5] Reset every crossbar's device pairs after training step ``step`` (each crossbar's rows spread
-    over the threads by :func:`stochmem_numba.kernels.reset`); ``weights[0]`` column-major, as in the steps."""
+    over the threads by :func:`stochmem_numba.kernels.reset`, or its ``kernel`` twin); ``weights[0]``
+    column-major, as in the steps."""
     for layer, crossbar in enumerate(weights):
-        reset(crossbar, g_plus[layer], g_minus[layer], rule.reset_sigma, rule.reset_level, rule.top, rule.dw_min,
+        kernel(crossbar, g_plus[layer], g_minus[layer], rule.reset_sigma, rule.reset_level, rule.top, rule.dw_min,
               rule.k0, rule.k1, np.uint64(step), np.uint64(layer), layer == 0)
 
 

@@ -1,0 +1,75 @@
+"""The stand-ins that carry a cold run while a helper compiles the step (stochmem_numba.precompile.stand_in): the
+interpreted twins of the step and the prediction (stochmem_numba.interpreted) and the serial reset give the same
+losses, predictions and final state as the compiled functions, bit for bit, for every kind (the memristive run
+through three resets), and no orchestration function is compiled on its own."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+pytest.importorskip("numba")
+
+from stochmem.config import DeviceParams, NetworkConfig
+from stochmem.plugins import get_backend
+from stochmem_numba import kernels, normals, precompile, streams
+from stochmem_numba import step as steps
+from stochmem_numba.interpreted import interpreted, is_orchestration
+
+
+def trained_digest(kind: str, call: Callable[[Any], Any]) -> str:
+    """A digest of 45 training steps' losses and predictions, 3 predictions and the final state of a network of
+    ``kind`` whose step and prediction are called through ``call`` (given the compiled function)."""
+    pixels = np.random.default_rng(11).random((45, 784))
+    pixels[pixels < 0.6] = 0.0  # mostly blank, like a digit
+    noisy = DeviceParams(sigma=0.1, reset_write="noisy")  # programming and reset draw normals
+    model = get_backend("numba").create_model(NetworkConfig(kind=kind, device=noisy), 7)
+    digest = hashlib.sha256()
+    for step in range(45):
+        weights, rule = model.crossbars(), model.rule_for(0.1)
+        if model.kind == steps.KIND_MEMRISTIVE:
+            train, args = steps.train_step_memristive, (weights, tuple(model.g_plus), tuple(model.g_minus),
+                                                        model.sizes, pixels[step], step % 10, step, rule)
+        elif model.kind == steps.KIND_STOCHASTIC:
+            train, args = steps.train_step_stochastic, (weights, model.sizes, pixels[step], step % 10, step, rule)
+        else:
+            train, args = steps.train_step_float, (weights, model.sizes, pixels[step], step % 10, step, rule)
+        loss, prediction = call(train)(*args)
+        if steps.reset_due(rule, step):
+            steps.reset_all(weights, model.g_plus, model.g_minus, step, rule, call(kernels.reset))
+        digest.update(np.float64(loss).tobytes() + int(prediction).to_bytes(1, "little"))
+    for image in range(3):  # BL = 10 and 100 for the streamed kinds
+        predicted = call(steps.predict)(model.kind != steps.KIND_FLOAT, model.crossbars(), model.sizes, pixels[image],
+                                        image, 1, 10 ** (1 + image % 2), *model.key)
+        digest.update(int(predicted).to_bytes(1, "little"))
+    for array in [*model.weights, *getattr(model, "g_plus", []), *getattr(model, "g_minus", [])]:
+        digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()
+
+
+def orchestration() -> dict[str, Any]:
+    """Every orchestration function (compiled only inlined into its callers) of the numba backend's modules."""
+    return {f"{module.__name__}.{name}": value for module in (steps, kernels, streams, normals)
+            for name, value in vars(module).items() if is_orchestration(value)}
+
+
+@pytest.mark.parametrize("kind", ["float", "stochastic", "memristive"])
+def test_the_stand_ins_compute_what_the_compiled_functions_compute(kind):
+    # the interpreted step and prediction, and the serial reset
+    assert trained_digest(kind, precompile.stand_in) == trained_digest(kind, lambda function: function)
+    compiled_alone = {name for name, function in orchestration().items() if function.signatures}
+    assert not compiled_alone, "orchestration the interpreted twin called compiled (a compile of its own)"
+
+
+def test_the_twin_interprets_every_orchestration_function_below_it():
+    twin = interpreted(steps.train_step_memristive)
+    below = twin.__globals__
+    assert not is_orchestration(below["passes"]) and not is_orchestration(below["memristive_update"])
+    assert below["update_memristive"] is kernels.update_memristive, "a kernel not called compiled"
+    streams_twin = below["memristive_update"].__globals__["update_streams"]  # two levels down, another module's
+    assert not is_orchestration(streams_twin) and not is_orchestration(streams_twin.__globals__["gather_rows"])
+    assert steps.passes is not below["passes"] and is_orchestration(steps.passes), "the module's own changed"
