@@ -17,7 +17,7 @@ pytest.importorskip("numba")
 
 from stochmem.config import NetworkConfig
 from stochmem.plugins import get_backend
-from stochmem_numba import precompile, threads
+from stochmem_numba import kernels, precompile, threads
 from stochmem_numba import step as steps
 from stochmem_numba.interpreted import interpreted
 
@@ -35,6 +35,7 @@ from stochmem.plugins import get_backend
 from stochmem_numba import precompile
 from stochmem_numba import step as steps
 precompile.idle_cpus = lambda: 2.0  # whatever else the machine runs meanwhile (test_a_busy_machine_gets_no_helper)
+precompile.MIN_LATER_WAIT = 1800.0  # a slow spell must not stop the helper: the counts below assume it finishes
 helped, stand_ins = [], []
 prepare, callable_now = precompile.prepare_first_step, precompile.callable_now
 precompile.prepare_first_step = lambda *args, **kw: helped.append(prepare(*args, **kw)) or helped[-1]
@@ -132,7 +133,10 @@ def test_the_shares_are_disjoint_and_every_kernel_has_its_signature(kind):
     helper, local, later = (set(share[kind]) for share in (precompile.HELPER_SHARE, precompile.LOCAL_SHARE,
                                                                precompile.LATER))
     assert not helper & local and not (helper | local) & later
-    assert helper | local | later <= set(precompile.kernel_signatures(3))
+    table = precompile.kernel_signatures(3)
+    assert helper | local | later <= set(table)
+    for name in later:  # callable_now knows a function by its Python name
+        assert table[name][0].py_func.__name__ == name
 
 
 @pytest.fixture(autouse=True)
@@ -228,12 +232,11 @@ def test_an_interrupted_compile_stops_the_helper(cold_two_core_run, monkeypatch)
         prepare_with([sys.executable, "-c", "import time; time.sleep(120)"])  # asserts that the helper is gone
 
 
-# A helper as prepare_first_step sees it: ready at once, then (after "go") the memristive LATER in LATER_SCRIPT's
-# own time.
+# A helper as prepare_first_step sees it: ready at once, then (after "go <seconds>") what ``then`` says.
 LATER_SCRIPT = """
 import sys, time
 print("ready", flush=True)
-assert sys.stdin.readline().strip() == "go"
+assert sys.stdin.readline().startswith("go ")
 {then}
 """
 
@@ -242,16 +245,46 @@ def later_helper(then: str) -> list[str]:
     return [sys.executable, "-c", LATER_SCRIPT.format(then=then)]
 
 
-def test_the_run_calls_the_interpreted_step_until_the_helper_has_compiled_it(cold_two_core_run):
-    step, predict = steps.train_step_memristive, steps.predict
-    helped, helper = prepare_with(later_helper("time.sleep(1.0)\nprint('done train_step_memristive', flush=True)\n"
-                                               "time.sleep(1.0)\nprint('done predict', flush=True)"))
+def test_the_run_calls_stand_ins_until_the_helper_has_compiled_each_function(cold_two_core_run):
+    step, predict, reset = steps.train_step_memristive, steps.predict, kernels.reset
+    # the helper reports each of the memristive LATER on a cue from the test: no race with the clock
+    helped, helper = prepare_with(later_helper("for name in ('train_step_memristive', 'predict', 'reset'):\n"
+                                               "    sys.stdin.readline()\n"
+                                               "    print('done', name, flush=True)"))
     assert helped is True
     assert precompile.callable_now(step) is interpreted(step), "the compiled step called before it is compiled"
     assert precompile.callable_now(predict) is interpreted(predict)
+    assert precompile.callable_now(reset) is kernels.reset_serial
+    precompile.tell(helper, "next")
+    deadline = time.monotonic() + 60
+    while precompile.callable_now(step) is not step:
+        assert time.monotonic() < deadline, "the step's 'done' line not taken"
+        time.sleep(0.01)
+    assert precompile.callable_now(predict) is interpreted(predict), "the prediction called before it is compiled"
+    assert not gone(helper)
+    precompile.tell(helper, "next")
+    precompile.tell(helper, "next")
     precompile.wait_until_compiled()
-    assert precompile.callable_now(step) is step and precompile.callable_now(predict) is predict
+    assert precompile.callable_now(predict) is predict and precompile.callable_now(reset) is reset
     assert gone(helper), "a helper left running after its last line"
+
+
+def test_a_helper_exits_by_itself_at_the_limit_it_was_given(tmp_path):
+    # the run stops a helper past its deadline only when it calls again: the helper keeps the limit itself
+    helper = subprocess.Popen([sys.executable, "-m", "stochmem_numba.precompile", "--first", "", "--then", "predict",
+                               "--layers", "3", "--digest", precompile.source_digest()],
+                              env=dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path)), stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        assert helper.stdout is not None and helper.stdout.readline().strip() == b"ready"
+        precompile.tell(helper, "go 0.2")  # far less than the prediction's compile (a second and more)
+        assert helper.wait(timeout=120) == 3 and helper.stdout.read() == b"", "compiled past its limit"
+    finally:
+        helper.kill()
+        helper.wait()
+        for pipe in (helper.stdin, helper.stdout):
+            if pipe is not None:
+                pipe.close()
 
 
 @pytest.mark.parametrize("then", ["print('compiled something', flush=True)\ntime.sleep(120)",  # off the protocol

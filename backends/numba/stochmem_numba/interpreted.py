@@ -6,13 +6,20 @@ optimises the whole. That compile takes seconds even when every kernel is in the
 (:mod:`stochmem_numba.precompile`). :func:`interpreted` gives a function that runs the same Python code in the
 interpreter instead: the orchestration functions are interpreted too, and the kernels (every other compiled
 function) are called compiled, each loaded from the cache or compiled on its own, which takes a fraction of the
-step's compile. It computes the same numbers, bit for bit:
+step's compile. It computes the same numbers, bit for bit, which ``tests/test_numba_interpreted.py`` checks on
+every kind, and for these reasons:
 
-- the kernels are the same compiled code in both;
+- the kernels are the same source compiled with the same flags; inside the step LLVM may inline and re-optimise
+  them, but only within what their instructions' flags allow (the reassociation of two matrix-vector kernels, the
+  fused multiply-adds of the normals), the same choices as in the kernel compiled alone;
 - the orchestration does IEEE double arithmetic either way: numba compiles it without fast-math flags (no
   reassociation, no contraction into fused multiply-adds), and its ``math.exp`` and ``math.log`` call the C
-  library's functions, as Python's do (``tests/test_numba_interpreted.py`` compares the two on every kind);
+  library's functions, as Python's do (numba with Intel's SVML could call vectorised ones instead, but then the
+  compiled step would differ from the reference as well, and the conformance suite says so);
 - integers: the orchestration computes indices, counts and counter words far from any overflow.
+
+Floating-point warnings (an overflow in a diverged network) are silenced in the twin, as compiled code has none.
+The twin reads the module globals of the moment it is first made (and kept): a kernel replaced later is not seen.
 
 It runs several times slower than the compiled step (the element loops of the orchestration run in Python), so it
 only carries a cold run while a helper process compiles the step (:func:`stochmem_numba.precompile.callable_now`).
@@ -22,9 +29,10 @@ from __future__ import annotations
 
 import types
 from collections.abc import Callable, Iterator
-from functools import cache
+from functools import cache, wraps
 from typing import Any
 
+import numpy as np
 from numba.core.registry import CPUDispatcher
 
 
@@ -46,7 +54,14 @@ def interpreted(function: CPUDispatcher) -> Callable[..., Any]:
     """The Python function of ``function`` (a compiled function), with every orchestration function it calls
     (:func:`is_orchestration`), directly or below, replaced by its own interpreted twin; every other compiled
     function it calls stays compiled. The module's docstring says why the results are the same."""
-    return _twin(function, {})
+    twin = _twin(function, {})
+
+    @wraps(twin)
+    def quiet(*args: Any) -> Any:
+        with np.errstate(all="ignore"):
+            return twin(*args)
+
+    return quiet
 
 
 def _twin(function: CPUDispatcher, made: dict[int, types.FunctionType]) -> types.FunctionType:

@@ -202,10 +202,11 @@ def reset(weights: np.ndarray, g_plus: np.ndarray, g_minus: np.ndarray, sigma: f
 
 
 def serial(kernel: Any, name: str) -> Any:
-    """``kernel``'s Python function compiled without ``parallel=True``: its ``prange`` loops run in order, so it
-    computes the same numbers (its iterations are independent), and it compiles in a fraction of the time (the
-    reset: 0.75 s against 2 s). Cached under ``name``: numba names a function's cache files after its qualified
-    name, not its options, so a serial copy under the parallel kernel's name would share its cache entries."""
+    """``kernel``'s Python function compiled without ``parallel=True``: its ``prange`` loops run in order, so a
+    kernel whose iterations are independent (no reduction across them: the reset) computes the same numbers, and
+    it compiles in a fraction of the time (the reset: 0.75 s against 2 s). Cached under ``name``: numba names a
+    function's cache files after its qualified name, not its options, so a serial copy under the parallel
+    kernel's name would share its cache entries."""
     python = kernel.py_func
     copy = types.FunctionType(python.__code__, python.__globals__, name, python.__defaults__, python.__closure__)
     copy.__qualname__ = name

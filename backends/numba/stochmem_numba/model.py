@@ -21,15 +21,12 @@ def seed_key(seed: int) -> tuple[np.uint64, np.uint64]:
 
 
 def update_rule(config: NetworkConfig, seed: int, eta: float) -> steps.UpdateRule:
-    """The compiled kernels' :class:`~stochmem_numba.step.UpdateRule` of a step with learning rate ``eta``, every
-    field of one type whatever the config's numbers are (the signature the compile helper compiles the step for:
-    :func:`stochmem_numba.precompile.kernel_signatures`)."""
+    """The compiled kernels' :class:`~stochmem_numba.step.UpdateRule` of a step with learning rate ``eta``."""
     gain, dw_min = update_gain(eta, config) if config.kind != "float" else (0.0, 0.0)
     params = config.device
-    return steps.UpdateRule(steps.KIND_CODES[config.kind], float(eta), float(gain), float(dw_min),
-                              int(config.bit_length), float(params.sigma), params.noise_mode == "pulse",
-                              float(params.top_level), int(params.reset_every), float(params.reset_sigma),
-                              float(params.reset_level), *seed_key(seed))
+    return steps.UpdateRule.typed(steps.KIND_CODES[config.kind], eta, gain, dw_min, config.bit_length, params.sigma,
+                                  params.noise_mode == "pulse", params.top_level, params.reset_every,
+                                  params.reset_sigma, params.reset_level, *seed_key(seed))
 
 
 def update_crossbar(weights: F64, g_plus: F64 | None, g_minus: F64 | None, inputs: F64, deltas: F64, eta: float,
@@ -37,7 +34,7 @@ def update_crossbar(weights: F64, g_plus: F64 | None, g_minus: F64 | None, input
     """[SPEC 3.7, 3.8, 4.3] One crossbar's update through the compiled kernel training uses, in place; the
     arguments after the crossbar in the order of the contract's ``update_layer``."""
     steps.crossbar_update(weights, weights if g_plus is None else g_plus, weights if g_minus is None else g_minus,
-                            inputs, deltas, update_rule(config, seed, eta), np.uint64(step), index)
+                          inputs, deltas, update_rule(config, seed, eta), np.uint64(step), index)
 
 
 class NumbaModel(NumpyModel):
@@ -90,7 +87,7 @@ class NumbaModel(NumpyModel):
             train, args = steps.train_step_stochastic, (weights, self.sizes, pixels, label, step, rule)
         else:
             train, args = steps.train_step_memristive, (weights, tuple(self.g_plus), tuple(self.g_minus),
-                                                          self.sizes, pixels, label, step, rule)
+                                                        self.sizes, pixels, label, step, rule)
         if not self.stepped:
             self.stepped = True
             precompile.prepare_first_step(train, args, self.kind, len(weights))

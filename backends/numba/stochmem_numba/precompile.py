@@ -34,17 +34,18 @@ then compiles what it lacks itself. A helper never outlives its run: it is stopp
 exits by itself when this process dies (its standard input closes). One helper at a time per process; POSIX only
 (the waits use ``select`` on a pipe).
 
-A helper changes how long a cold run waits, never the code it runs. numba caches beside each kernel's machine code
-the optimised LLVM IR it links into callers, and the step links and optimises that IR exactly as it would link a
-kernel compiled in this process: the step compiled with the helper's kernels has the same machine instructions as
-one compiled alone (the test compares them), so it runs as fast and computes the same results (also compared: 45
-steps' losses, predictions and final state).
+A helper changes when the compiled step starts to run, never its code. numba caches beside each kernel's machine
+code the optimised LLVM IR it links into callers, and the step links and optimises that IR exactly as it would link
+a kernel compiled in this process: the step the helper compiled has the same machine code as one compiled by the
+run alone (the test compares them), so it runs as fast and computes the same results (also compared: 45 steps'
+losses, predictions and final state, the first of them on stand-ins).
 
 Why the shares have no kernel (nor callee) in common: numba's cache index has no lock, and two processes that add
 different signatures of one function at the same moment can both pick the same data file, leaving the index to map
 one signature to the other's machine code. Each kernel here has one signature, so even a shared one would be
-written twice with the same entry; the shares avoid it anyway (``draw_words`` is under both stream kernels,
-``normals_of_blocks`` under the memristive update and the reset: each pair is in one share).
+written twice with the same entry; the shares avoid it anyway (``draw_words`` is under both stream kernels, in one
+share; ``normals_of_blocks`` under the memristive update and the serial reset, in the run's share, and under the
+parallel reset, which the helper compiles only after ``GO``, when the run's share is in the cache).
 """
 
 from __future__ import annotations
@@ -62,7 +63,6 @@ from collections.abc import Callable, Sequence
 from typing import IO, Any
 
 import numba
-import numpy as np
 from numba import types
 
 from stochmem_numba import kernels, streams
@@ -84,7 +84,7 @@ IDLE_ENOUGH = 1.5  # idle CPUs for a helper: one for this process, one for the h
 # The kernels the interpreted step calls, split into two shares of about equal compile time (the helper's also
 # pays about half a second to start Python and import numba), the callees of each kernel in its share. Cold
 # compile times on the development machine: update_memristive 1.8 s, then reset 2.0 s (its callee
-# normals_of_blocks already compiled), stream_counts 0.7 s, then stream_packed 0.35 s (draw_words compiled),
+# normals_of_blocks already compiled; its serial twin 0.75 s), stream_counts 0.7 s, then stream_packed 0.35 s,
 # update_stochastic 0.55 s, matvec 0.25-0.35 s, update_float 0.27 s, matvec_by_inputs 0.13-0.23 s,
 # transposed_matvec 0.2 s.
 HELPER_SHARE: dict[int, tuple[str, ...]] = {
@@ -99,23 +99,22 @@ LOCAL_SHARE: dict[int, tuple[str, ...]] = {
 }
 # What the helper compiles while the run trains: the compiled step, then the prediction (and, for float, the
 # stream kernel that both call in their streamed branch, which an interpreted float step never reaches; for
-# memristive, the parallel reset, whose serial twin the run compiled: its parallel loops alone took 1.2 s more).
+# memristive, the parallel reset, whose serial twin the run compiled: 0.75 s against 2.0 s).
 LATER: dict[int, tuple[str, ...]] = {
     steps.KIND_MEMRISTIVE: ("train_step_memristive", "predict", "reset"),
     steps.KIND_STOCHASTIC: ("train_step_stochastic", "predict"),
     steps.KIND_FLOAT: ("stream_counts", "train_step_float", "predict"),
 }
 
-_helpers: list[subprocess.Popen[bytes]] = []  # helpers not yet reaped, stopped at exit
-_importer = os.getpid()  # the process whose helpers these are (a forked child inherits the list)
+# helpers not yet reaped, stopped at exit, and the process that started each (a forked child inherits the table)
+_helpers: dict[subprocess.Popen[bytes], int] = {}
 
 
 def kernel_signatures(layers: int) -> dict[str, tuple[Any, tuple[types.Type, ...]]]:
     """Every function a helper may compile: its dispatcher and the argument types the compiled steps call it with
     (the model, for the steps, ``reset`` and ``predict``), for a network of ``layers`` crossbars."""
     f64, i64, u64, flag = types.float64, types.int64, types.uint64, types.boolean
-    rule = numba.typeof(steps.UpdateRule(0, 0.0, 0.0, 0.0, 0, 0.0, False, 0.0, 0, 0.0, 0.0,  # type: ignore[no-untyped-call]
-                                         np.uint64(0), np.uint64(0)))  # the field types of model.update_rule
+    rule = numba.typeof(steps.UpdateRule.typed(*[0] * len(steps.FIELD_TYPES)))  # type: ignore[no-untyped-call]
 
     def array(dtype: types.Type, ndim: int) -> types.Array:
         return types.Array(dtype, ndim, "C")
@@ -191,7 +190,7 @@ def start_helper(first: Sequence[str], then: Sequence[str], layers: int,
                                   stderr=subprocess.DEVNULL)
     except OSError:
         return None
-    _helpers.append(helper)
+    _helpers[helper] = os.getpid()
     return helper
 
 
@@ -224,13 +223,12 @@ class Helper:
         self.process = process
         self.pending = set(later)  # what the helper has yet to compile
         self.deadline = float("inf")  # for ``pending`` (monotonic clock): set once the helper is ready
-        self.owner = os.getpid()  # a forked child must not read its parent's pipe
         self.ready = False
         self._received = b""
 
     def running(self) -> bool:
         """Whether the helper runs and is this process's."""
-        return self.process in _helpers and self.owner == os.getpid()
+        return _helpers.get(self.process) == os.getpid()
 
     def wait_until_ready(self, timeout: float) -> bool:
         """Wait up to ``timeout`` seconds for the ``READY`` line; False, and the helper stopped, if it did not
@@ -298,14 +296,13 @@ def stop(helper: subprocess.Popen[bytes]) -> None:
         if pipe is not None:
             with contextlib.suppress(OSError):  # a broken pipe to a helper that has exited
                 pipe.close()
-    if helper in _helpers:
-        _helpers.remove(helper)
+    _helpers.pop(helper, None)
 
 
 @atexit.register
 def _stop_helpers() -> None:
-    if _importer == os.getpid():  # not in a forked child: the helpers are its parent's
-        for helper in list(_helpers):
+    for helper, owner in list(_helpers.items()):
+        if owner == os.getpid():  # a forked child leaves its parent's helpers alone
             stop(helper)
 
 
@@ -327,8 +324,8 @@ def prepare_first_step(step: Any, args: tuple[Any, ...], kind: int, layers: int,
         helper = Helper(process, LATER[kind])
         began = time.monotonic()
         compile_kernels(LOCAL_SHARE[kind], layers)
-        tell(process, GO)
         own = time.monotonic() - began
+        tell(process, f"{GO} {later_deadline(own):.1f}")  # the helper exits by itself after that long
         if not helper.wait_until_ready(ready_deadline(own)):
             return False
         helper.deadline = time.monotonic() + later_deadline(own)
@@ -348,9 +345,13 @@ def callable_now(function: Any) -> Any:
     """``function`` (a compiled step, the prediction or the reset), or its :func:`stand_in` while this process's
     helper is still compiling it."""
     helper = _active
-    if helper is not None and helper.compiling(function.py_func.__name__):
-        return stand_in(function)
-    return function
+    if helper is None:
+        return function
+    try:
+        return stand_in(function) if helper.compiling(function.py_func.__name__) else function
+    except Exception:  # whatever fails here costs time only: the function compiles what it lacks
+        stop(helper.process)
+        return function
 
 
 def stand_in(function: Any) -> Any:
@@ -363,7 +364,10 @@ def stand_in(function: Any) -> Any:
 def wait_until_compiled() -> None:
     """Return once this process's helper, if any, has compiled the step and the prediction, or is stopped."""
     if _active is not None and _active.running():
-        _active.wait_until_done()
+        try:
+            _active.wait_until_done()
+        except Exception:  # as in callable_now
+            stop(_active.process)
 
 
 def worth_a_helper(step: Any, args: tuple[Any, ...]) -> bool:
@@ -374,10 +378,16 @@ def worth_a_helper(step: Any, args: tuple[Any, ...]) -> bool:
 
 
 def exit_when_parent_dies(commands: IO[str], go: threading.Event) -> None:
-    """The helper's watch on its input: set ``go`` on a ``GO`` line; exit the process at the end of the input
-    (the parent exited or died), whatever the helper is compiling."""
+    """The helper's watch on its input: on a ``GO seconds`` line, set ``go`` and exit the process after that many
+    seconds (the parent's deadline for ``LATER``: it stops waiting then, and may not call again to stop this
+    helper); exit the process at the end of the input (the parent exited or died), whatever it is compiling."""
     for line in commands:
-        if line.strip() == GO:
+        word, _, limit = line.strip().partition(" ")
+        if word == GO and not go.is_set():
+            with contextlib.suppress(ValueError):
+                limit_timer = threading.Timer(float(limit), os._exit, args=(3,))
+                limit_timer.daemon = True  # a helper done before its limit exits at once
+                limit_timer.start()
             go.set()
     os._exit(0)
 

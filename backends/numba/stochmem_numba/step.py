@@ -76,6 +76,17 @@ class UpdateRule(NamedTuple):
     k0: np.uint64
     k1: np.uint64
 
+    @classmethod
+    def typed(cls, *fields: Any) -> UpdateRule:
+        """The rule of ``fields``, each converted to its field's type, so that a rule has one numba type whatever
+        the config's numbers are (an int sigma, a NumPy float eta): the type the compile helper compiles the steps
+        for (:func:`stochmem_numba.precompile.kernel_signatures`)."""
+        return cls(*(kind(value) for kind, value in zip(FIELD_TYPES, fields, strict=True)))  # type: ignore[arg-type]  # converted by FIELD_TYPES
+
+
+FIELD_TYPES = (int, float, float, float, int, float, bool, float, int, float, float, np.uint64, np.uint64)
+assert len(FIELD_TYPES) == len(UpdateRule._fields)  # in UpdateRule's order
+
 
 @njit(inline="always")
 def copy_into(source: np.ndarray, target: np.ndarray) -> None:
