@@ -21,31 +21,24 @@ from stochmem_numba import step as steps
 from stochmem_numba.interpreted import interpreted, is_orchestration
 
 
-def trained_digest(kind: str, bit_length: int, call: Callable[[Any], Any]) -> str:
+def trained_digest(kind: str, bit_length: int, call: Callable[[Any], Any], monkeypatch: pytest.MonkeyPatch) -> str:
     """A digest of 45 training steps' losses and predictions, 3 predictions and the final state of a network of
-    ``kind`` whose step and prediction are called through ``call`` (given the compiled function)."""
+    ``kind`` whose model calls its step, reset and prediction through ``call`` (given the compiled function), in
+    place of :func:`stochmem_numba.precompile.callable_now`."""
     pixels = np.random.default_rng(11).random((45, 784))
     pixels[pixels < 0.6] = 0.0  # mostly blank, like a digit
     noisy = DeviceParams(sigma=0.1, reset_write="noisy")  # programming and reset draw normals
     model = get_backend("numba").create_model(NetworkConfig(kind=kind, bit_length=bit_length, device=noisy), 7)
+    model.stepped = True  # no compile helper: ``call`` alone decides
     digest = hashlib.sha256()
-    for step in range(45):
-        weights, rule = model.crossbars(), model.rule_for(0.1)
-        if model.kind == steps.KIND_MEMRISTIVE:
-            train, args = steps.train_step_memristive, (weights, tuple(model.g_plus), tuple(model.g_minus),
-                                                        model.sizes, pixels[step], step % 10, step, rule)
-        elif model.kind == steps.KIND_STOCHASTIC:
-            train, args = steps.train_step_stochastic, (weights, model.sizes, pixels[step], step % 10, step, rule)
-        else:
-            train, args = steps.train_step_float, (weights, model.sizes, pixels[step], step % 10, step, rule)
-        loss, prediction = call(train)(*args)
-        if steps.reset_due(rule, step):
-            steps.reset_all(weights, model.g_plus, model.g_minus, step, rule, call(kernels.reset))
-        digest.update(np.float64(loss).tobytes() + int(prediction).to_bytes(1, "little"))
-    for image in range(3):  # BL = 10 and 100 for the streamed kinds
-        predicted = call(steps.predict)(model.kind != steps.KIND_FLOAT, model.crossbars(), model.sizes, pixels[image],
-                                        image, 1, 10 ** (1 + image % 2), *model.key)
-        digest.update(int(predicted).to_bytes(1, "little"))
+    with monkeypatch.context() as patch:
+        patch.setattr(precompile, "callable_now", call)
+        for step in range(45):
+            result = model.train_step(pixels[step], step % 10, step, 0.1)
+            digest.update(np.float64(result.loss).tobytes() + int(result.prediction).to_bytes(1, "little"))
+        for image in range(3):  # BL = 10 and 100 for the streamed kinds
+            predicted = model.predict(pixels[image], image, 1, 10 ** (1 + image % 2))
+            digest.update(predicted.to_bytes(1, "little"))
     for array in [*model.weights, *getattr(model, "g_plus", []), *getattr(model, "g_minus", [])]:
         digest.update(np.ascontiguousarray(array).tobytes())
     return digest.hexdigest()
@@ -59,11 +52,11 @@ def orchestration() -> dict[str, Any]:
 
 @pytest.mark.parametrize(("kind", "bit_length"), [("float", 10), ("stochastic", 10), ("stochastic", 100),
                                                   ("memristive", 10)])
-def test_the_stand_ins_compute_what_the_compiled_functions_compute(kind, bit_length):
+def test_the_stand_ins_compute_what_the_compiled_functions_compute(kind, bit_length, monkeypatch):
     # the interpreted step and prediction, and the serial reset; BL = 100 streams span two words
     before = {name: len(function.signatures) for name, function in orchestration().items()}
-    assert (trained_digest(kind, bit_length, precompile.stand_in)
-            == trained_digest(kind, bit_length, lambda function: function))
+    assert (trained_digest(kind, bit_length, precompile.stand_in, monkeypatch)
+            == trained_digest(kind, bit_length, lambda function: function, monkeypatch))
     compiled_alone = {name for name, function in orchestration().items() if len(function.signatures) > before[name]}
     assert not compiled_alone, "orchestration the interpreted twin called compiled (a compile of its own)"
 

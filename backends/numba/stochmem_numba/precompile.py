@@ -244,17 +244,20 @@ class Helper:
         """Whether the helper is still compiling ``name``: reads what it reported meanwhile, without waiting."""
         if not self.running():
             return False
-        self._read(0.0)  # also when ``name`` is done: the helper's end of file reaps it
-        if time.monotonic() >= self.deadline:
-            stop(self.process)
+        self._read_before_deadline(0.0)  # also when ``name`` is done: the helper's end of file reaps it
         return name in self.pending and self.running()
 
     def wait_until_done(self) -> None:
         """Wait until the helper has compiled all of ``LATER`` or is stopped (at its deadline at the latest)."""
         while self.pending and self.running():
-            self._read(max(0.0, self.deadline - time.monotonic()))
-            if time.monotonic() >= self.deadline:
-                stop(self.process)
+            self._read_before_deadline(float("inf"))
+
+    def _read_before_deadline(self, timeout: float) -> None:
+        """:meth:`_read` for ``timeout`` seconds at most and never past ``deadline``; stop the helper once the
+        deadline has passed."""
+        self._read(min(timeout, max(0.0, self.deadline - time.monotonic())))
+        if time.monotonic() >= self.deadline:
+            stop(self.process)
 
     def _read(self, timeout: float) -> None:
         """Take in what the helper wrote within ``timeout`` seconds, a whole line at a time."""
@@ -325,10 +328,11 @@ def prepare_first_step(step: Any, args: tuple[Any, ...], kind: int, layers: int,
         began = time.monotonic()
         compile_kernels(LOCAL_SHARE[kind], layers)
         own = time.monotonic() - began
-        tell(process, f"{GO} {later_deadline(own):.1f}")  # the helper exits by itself after that long
+        limit = later_deadline(own)
+        tell(process, f"{GO} {limit:.1f}")  # the helper exits by itself after that long
         if not helper.wait_until_ready(ready_deadline(own)):
             return False
-        helper.deadline = time.monotonic() + later_deadline(own)
+        helper.deadline = time.monotonic() + limit
         _active = helper
         return True
     except Exception:  # e.g. psutil or numba internals missing, a kernel that fails to compile (the step will say)
