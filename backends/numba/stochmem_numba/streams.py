@@ -8,19 +8,68 @@ about 29 ns per block; here the blocks of all the values that need random words 
 loop over their blocks (:func:`stochmem_numba.philox.philox_at`), which LLVM vectorises (2-4 ns per block), and
 the comparisons follow in a loop of their own. Values whose threshold is 0 or 2**32 draw nothing ([SPEC 1.2]:
 their streams are constant), so a sparse input (most MNIST pixels are 0) costs only its nonzero values.
+
+A stream's comparisons are made 16 words at a time (:func:`words_below`: one vector comparison whose lanes become
+the bits of an integer), not word by word: a loop of BL comparisons, BL known only at run time, cost more than the
+stream's Philox blocks (at BL = 10, 256 hidden values: 2.9 us a vector's counts and 4.1 us its packed streams,
+against 2.0 and 2.1 us with 16-word comparisons; the blocks alone take about 1.1 us).
 """
 
 from __future__ import annotations
 
 import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.extending import intrinsic
 
 from stochmem_numba.jit import njit
-from stochmem_numba.philox import philox
+from stochmem_numba.philox import philox, popcount64
 
 TWO_POW_32 = 4294967296.0
 FULL = np.uint64(1 << 32)
-ONE = np.uint64(1)
 ALL_ONES = np.uint64(0xFFFFFFFFFFFFFFFF)
+LANES = 16  # words compared at once by words_below; the words of a draw are followed by as many spare ones
+
+
+@intrinsic
+def words_below(typingctx, words, start, level):  # type: ignore[no-untyped-def]
+    """Bit n (n < 16) set where ``words[start + n] < level``, for a uint32 array with at least ``start + 16``
+    words and a level below 2**32 (a random stream's): one vector load and unsigned comparison whose 16 lanes are
+    read as an integer (VPCMPUD into a mask register on AVX-512, two compares and a byte mask on AVX2)."""
+    if not (isinstance(words, types.Array) and words.dtype == types.uint32 and words.ndim == 1
+            and isinstance(start, types.Integer) and isinstance(level, types.Integer)):
+        return None
+
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        word = ir.IntType(32)
+        lanes = ir.VectorType(word, LANES)
+        array = context.make_array(signature.args[0])(context, builder, args[0])
+        index = context.cast(builder, args[1], signature.args[1], types.intp)
+        loaded = builder.load(builder.gep(array.data, [index], source_etype=word), typ=lanes, align=4)
+        one_lane = builder.insert_element(ir.Constant(lanes, ir.Undefined), builder.trunc(args[2], word),
+                                          ir.Constant(word, 0))
+        splat = builder.shuffle_vector(one_lane, ir.Constant(lanes, ir.Undefined),
+                                       ir.Constant(ir.VectorType(word, LANES), [0] * LANES))
+        below = builder.icmp_unsigned("<", loaded, splat)
+        return builder.zext(builder.bitcast(below, ir.IntType(LANES)), ir.IntType(64))
+
+    return types.uint64(words, start, level), codegen
+
+
+@njit(inline="always")
+def low_bits(count: int) -> np.uint64:
+    """A word with its ``count`` lowest bits set (0 <= count <= 64)."""
+    return ALL_ONES >> np.uint64(64 - count) if count > 0 else np.uint64(0)
+
+
+@njit(inline="always")
+def stream_bits(words: np.ndarray, start: int, level: np.uint64, length: int) -> np.uint64:
+    """[SPEC 1.2] Bit n set where ``words[start + n] < level``, for n < ``length`` <= 64 (a random stream's
+    level; ``words`` as :func:`draw_words` returns them, with their spare words)."""
+    bits = words_below(words, start, level)
+    for n in range(LANES, length, LANES):
+        bits |= words_below(words, start + n, level) << np.uint64(n)
+    return bits & low_bits(length)
 
 
 @njit(inline="always")
@@ -53,7 +102,8 @@ def draw_words(levels: np.ndarray, bit_length: int, k0: np.uint64, k1: np.uint64
                site: np.uint64) -> tuple[np.ndarray, np.ndarray]:
     """[SPEC 2.2] The words that the random streams read (those with a level strictly between 0 and 2**32), and
     where: word k of the draw, k in i*BL .. i*BL + BL - 1, is ``words[k + offsets[i]]`` for every random stream i
-    (other streams' offsets are undefined).
+    (other streams' offsets are undefined). ``LANES`` spare words (all ones: below no level) follow the drawn
+    ones, so that :func:`words_below` may read 16 words from any stream's start.
 
     The blocks needed are listed first, then drawn in one loop that stores them one after another (a digit's runs
     of nonzero pixels are short: a loop per run spent most of its time in the scalar remainder after the vector
@@ -78,11 +128,13 @@ def draw_words(levels: np.ndarray, bit_length: int, k0: np.uint64, k1: np.uint64
             needed[count] = b
             count += 1
         last = end
-    words = np.empty(4 * count, dtype=np.uint32)
+    words = np.empty(4 * count + LANES, dtype=np.uint32)
     for t in range(count):
         r = philox(np.uint64(needed[t]), step, c2, site, k0, k1)
         words[4 * t], words[4 * t + 1] = np.uint32(r[0]), np.uint32(r[1])
         words[4 * t + 2], words[4 * t + 3] = np.uint32(r[2]), np.uint32(r[3])
+    for t in range(4 * count, words.size):
+        words[t] = np.uint32(0xFFFFFFFF)
     return words, offsets
 
 
@@ -98,9 +150,8 @@ def stream_counts(values: np.ndarray, bit_length: int, k0: np.uint64, k1: np.uin
             out[i] = 0 if level == 0 else bit_length
             continue
         count = 0
-        base = i * bit_length + offsets[i]
-        for n in range(bit_length):
-            count += np.uint64(words[base + n]) < level
+        for n in range(0, bit_length, 64):
+            count += popcount64(stream_bits(words, i * bit_length + offsets[i] + n, level, min(64, bit_length - n)))
         out[i] = count
 
 
@@ -108,35 +159,37 @@ def stream_counts(values: np.ndarray, bit_length: int, k0: np.uint64, k1: np.uin
 def stream_packed(values: np.ndarray, bit_length: int, k0: np.uint64, k1: np.uint64, step: np.uint64,
                   c2: np.uint64, site: np.uint64, packed: np.ndarray) -> np.ndarray:
     """[SPEC 1.2, 1.3] Streams packed little-endian into ``packed[i, w]`` (bit n of stream i is bit n % 64 of
-    word n // 64); returns the indices of the streams with at least one pulse, in increasing order."""
+    word n // 64); returns the indices of the streams with at least one pulse, in increasing order. The list is
+    written without a branch on the stream (whether a weak stream pulses is a coin toss the branch predictor
+    loses)."""
     levels = thresholds(values)
     words, offsets = draw_words(levels, bit_length, k0, k1, step, c2, site)
     live = np.empty(values.size, dtype=np.int64)
     n_live = 0
+    if packed.shape[1] == 1:  # BL <= 64, the common case: one word per stream (this loop alone measured faster)
+        for i in range(values.size):
+            level = levels[i]
+            if random(level):
+                word = stream_bits(words, i * bit_length + offsets[i], level, bit_length)
+            else:
+                word = low_bits(bit_length) if level == FULL else np.uint64(0)
+            packed[i, 0] = word
+            live[n_live] = i
+            n_live += word != 0
+        return live[:n_live]
     for i in range(values.size):
         level = levels[i]
-        base = i * bit_length + offsets[i]
-        if packed.shape[1] == 1:  # BL <= 64, the common case: one word per stream
-            word = np.uint64(0)
-            if level == FULL:
-                word = ALL_ONES >> np.uint64(64 - bit_length)
-            elif level != 0:
-                for n in range(bit_length):
-                    if np.uint64(words[base + n]) < level:
-                        word |= ONE << np.uint64(n)
-            packed[i, 0] = word
-            pulsing = word != 0
-        else:
-            pulsing = False
-            for w in range(packed.shape[1]):
-                packed[i, w] = np.uint64(0)
-            for n in range(bit_length):
-                if level == FULL or (level != 0 and np.uint64(words[base + n]) < level):
-                    packed[i, n >> 6] |= ONE << np.uint64(n & 63)
-                    pulsing = True
-        if pulsing:
-            live[n_live] = i
-            n_live += 1
+        pulsing = np.uint64(0)
+        for w in range(packed.shape[1]):
+            length = min(64, bit_length - 64 * w)
+            if random(level):
+                word = stream_bits(words, i * bit_length + offsets[i] + 64 * w, level, length)
+            else:
+                word = low_bits(length) if level == FULL else np.uint64(0)
+            packed[i, w] = word
+            pulsing |= word
+        live[n_live] = i
+        n_live += pulsing != 0
     return live[:n_live]
 
 
