@@ -60,6 +60,21 @@ def test_stream_counts_are_the_references_popcounts(values, bit_length, seed, st
 
 
 @settings(max_examples=60, deadline=None, derandomize=True)
+@given(values=st.lists(st.floats(1e-6, 1.0 - 1e-6), min_size=1, max_size=70), bit_length=st.sampled_from(BIT_LENGTHS),
+       seed=st.integers(0, 2**64 - 1), step=st.integers(0, 2**32 - 1))
+def test_vectors_whose_every_stream_is_random_draw_the_references_words(values, bit_length, seed, step):
+    """The kernels draw such a vector's blocks without listing them (hidden activations and errors)."""
+    want = reference_streams(values, bit_length, seed, step, 1)
+    packed = np.empty((len(values), (bit_length + 63) // 64), dtype=np.uint64)
+    streams.stream_packed(np.asarray(values, dtype=np.float64), bit_length, *compiled_arguments(seed, step, 1), packed)
+    assert [[bool(int(packed[i, n // 64]) >> (n % 64) & 1) for n in range(bit_length)]
+            for i in range(len(values))] == want
+    out = np.empty(len(values), dtype=np.int64)
+    streams.stream_counts(np.asarray(values, dtype=np.float64), bit_length, *compiled_arguments(seed, step, 1), out)
+    assert out.tolist() == [sum(bits) for bits in want]
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
 @given(synapses=st.lists(st.integers(0, 10**6), max_size=30), pulses=st.data(), sigma=st.sampled_from([0.0, 0.3]),
        pulse_mode=st.booleans(), bit_length=st.sampled_from([1, 3, 10]), seed=st.integers(0, 2**32))
 def test_event_increments_follow_the_reference_draws(synapses, pulses, sigma, pulse_mode, bit_length, seed):

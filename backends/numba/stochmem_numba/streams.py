@@ -107,9 +107,16 @@ def draw_words(levels: np.ndarray, bit_length: int, k0: np.uint64, k1: np.uint64
 
     The blocks needed are listed first, then drawn in one loop that stores them one after another (a digit's runs
     of nonzero pixels are short: a loop per run spent most of its time in the scalar remainder after the vector
-    iterations, and storing each block at its own place in a full-length array cost twice as long as this).
+    iterations, and storing each block at its own place in a full-length array cost twice as long as this). When
+    every stream is random (hidden activations, errors) the blocks are simply 0, 1, 2, ... and are drawn without
+    the list (:func:`draw_all_words`).
     """
     n = levels.size
+    every_stream_random = n > 0
+    for i in range(n):
+        every_stream_random &= random(levels[i])
+    if every_stream_random:
+        return draw_all_words(n * bit_length, k0, k1, step, c2, site), np.zeros(n, dtype=np.int64)
     needed = np.empty(((n * bit_length + 3) >> 2) + 1, dtype=np.int64)
     offsets = np.empty(n, dtype=np.int64)
     count, last, i = 0, -1, 0
@@ -136,6 +143,21 @@ def draw_words(levels: np.ndarray, bit_length: int, k0: np.uint64, k1: np.uint64
     for t in range(4 * count, words.size):
         words[t] = np.uint32(0xFFFFFFFF)
     return words, offsets
+
+
+@njit(inline="always")
+def draw_all_words(count: int, k0: np.uint64, k1: np.uint64, step: np.uint64, c2: np.uint64, site: np.uint64
+                   ) -> np.ndarray:
+    """[SPEC 2.2] Words 0 .. count - 1 of the draw (whole blocks), followed by ``LANES`` spare all-ones words."""
+    blocks = (count + 3) >> 2
+    words = np.empty(4 * blocks + LANES, dtype=np.uint32)
+    for t in range(blocks):
+        r = philox(np.uint64(t), step, c2, site, k0, k1)
+        words[4 * t], words[4 * t + 1] = np.uint32(r[0]), np.uint32(r[1])
+        words[4 * t + 2], words[4 * t + 3] = np.uint32(r[2]), np.uint32(r[3])
+    for t in range(4 * blocks, words.size):
+        words[t] = np.uint32(0xFFFFFFFF)
+    return words
 
 
 @njit()
