@@ -22,7 +22,12 @@ How each is priced (ns each, measured here, single-threaded, the best of several
   one, NumPy's ``sqrt``, and the cheaper of NumPy's ``cos`` + ``sin`` and our vectorised pair; plus its block.
 - An AND/popcount pair: a vectorised loop over packed words.
 - A multiply-add: the larger of 1 / (peak rate: single-threaded BLAS ``dgemm``, 1024^3) and 8 bytes / (read
-  bandwidth of a 2 MiB array: the crossbars' working set); a reset byte at that bandwidth.
+  bandwidth of a 2 MiB array: the crossbars' weights, 1.9 MB for the paper's network, priced as if they stayed
+  in the cache between images).
+- A reset byte: at the read bandwidth of an array as large as the network's state (the weights and both device
+  levels, 24 bytes a synapse: 5.6 MB for the paper's network). A reset reads and writes all of it, once, so its
+  bytes come from wherever that much data can live, not from a cache smaller than it (on the 2-core development
+  machine, with 2 MB of L2 a core: 88 GB/s at 1 MiB, 59 at 2 MiB, 30 from 4 MiB up).
 
 Left out: everything that is not arithmetic on the data (call overhead, allocation, branches, the comparisons
 that turn words into bits, the programming arithmetic); the floor is a bound no implementation reaches.
@@ -93,7 +98,11 @@ def count_operations(images: int, data_dir: str | None) -> dict[str, float]:
         "AND/popcount pairs": tally["pairs"] / images,
         "multiply-adds": madds / images,
         "reset bytes": 40 * reset_normals,
+        "_state_bytes": STATE_BYTES_PER_SYNAPSE * synapses,
     }
+
+
+STATE_BYTES_PER_SYNAPSE = 24  # a float64 weight and two float64 device levels
 
 
 @njit(cache=True, error_model="numpy")
@@ -142,10 +151,10 @@ def fastest_ns(run: Callable[[], object], count: int, repeats: int = 7) -> float
     return best / count * 1e9
 
 
-def prices() -> dict[str, float]:
-    """ns per operation of each kind counted by :func:`count_operations` (see the module's docstring). The
-    element-wise functions run over 4,096 elements at a time (32 KiB: in the L1/L2 cache, so that memory traffic
-    does not price the arithmetic), repeated."""
+def prices(state_bytes: float) -> dict[str, float]:
+    """ns per operation of each kind counted by :func:`count_operations` (see the module's docstring), for a
+    network whose state takes ``state_bytes``. The element-wise functions run over 4,096 elements at a time (32 KiB:
+    in the L1/L2 cache, so that memory traffic does not price the arithmetic), repeated."""
     rng = np.random.default_rng(0)
     n, repeats = 4096, 256
     words = rng.integers(0, 2**32, n, dtype=np.uint64)
@@ -171,29 +180,34 @@ def prices() -> dict[str, float]:
     popcount = each(lambda: _pairs(words, np.uint64(0x3FF), counts))
     a, b = rng.random((1024, 1024)), rng.random((1024, 1024))
     peak = fastest_ns(lambda: a @ b, 1024**3, repeats=3)
-    working_set = rng.random((2 << 20) // 8)
-    per_byte = fastest_ns(lambda: _read(working_set), working_set.nbytes, repeats=50)
+    weights = rng.random((2 << 20) // 8)
+    per_byte = fastest_ns(lambda: _read(weights), weights.nbytes, repeats=50)
+    state = rng.random(int(state_bytes) // 8)
+    per_state_byte = fastest_ns(lambda: _read(state), state.nbytes, repeats=20)
     return {
         "Philox blocks": block,
         "normals (events)": pair - block,  # the event's block is counted with the Philox blocks
         "normals (reset)": (pair - block) / 2,
         "AND/popcount pairs": popcount,
         "multiply-adds": max(peak, 8 * per_byte),
-        "reset bytes": per_byte,
+        "reset bytes": per_state_byte,
         "_peak": peak,
         "_per_byte": per_byte,
+        "_per_state_byte": per_state_byte,
     }
 
 
 def floor_microseconds(images: int, data_dir: str | None, verbose: bool = False) -> float:
     """The one-core floor of one memristive training image, in microseconds (see the module's docstring)."""
     counts = count_operations(images, data_dir)
-    costs = prices()
+    state_bytes = counts.pop("_state_bytes")
+    costs = prices(state_bytes)
     total = 0.0
     if verbose:
         print(f"memristive BL=10, sigma=0.1B, 784-256-128-10; averages over {images} training images")
         print(f"peak multiply-add (1-thread dgemm): {costs['_peak']:.3f} ns; read bandwidth at 2 MiB: "
-              f"{1 / costs['_per_byte']:.1f} GB/s")
+              f"{1 / costs['_per_byte']:.1f} GB/s, at the state's {state_bytes / 1e6:.1f} MB: "
+              f"{1 / costs['_per_state_byte']:.1f} GB/s")
         print(f"{'operation':<22}{'per image':>12}{'ns each':>10}{'us/image':>10}")
     for name, count in counts.items():
         micros = count * costs[name] / 1000
