@@ -1,5 +1,6 @@
-# mypy: disable-error-code="assignment"
-# (numba kernels mix Python ints with NumPy scalars on purpose: the compiled types are what matter)
+# mypy: disable-error-code="assignment,call-arg,var-annotated"
+# (numba kernels mix Python ints with NumPy scalars on purpose, and numba's intrinsic decorator is untyped
+# for mypy: the compiled types are what matter)
 """Pulse streams of a whole vector at once ([SPEC 1.1-1.4, 2.2]): the Philox words drawn in bulk, then compared.
 
 Value i of a vector takes words i*BL .. i*BL + BL - 1 of its draw, so the words of consecutive values are
