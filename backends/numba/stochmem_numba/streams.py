@@ -109,16 +109,36 @@ def draw_words(levels: np.ndarray, bit_length: int, k0: np.uint64, k1: np.uint64
     The blocks needed are listed first, then drawn in one loop that stores them one after another (a digit's runs
     of nonzero pixels are short: a loop per run spent most of its time in the scalar remainder after the vector
     iterations, and storing each block at its own place in a full-length array cost twice as long as this). When
-    every stream is random (hidden activations, errors) the blocks are simply 0, 1, 2, ... and are drawn without
-    the list (:func:`draw_all_words`).
+    every stream is random (hidden activations, errors) the list is simply 0, 1, 2, ... and is written without
+    looking for runs (:func:`list_blocks`), and one Philox loop serves both.
     """
     n = levels.size
+    needed = np.empty(((n * bit_length + 3) >> 2) + 1, dtype=np.int64)
     every_stream_random = n > 0
     for i in range(n):
         every_stream_random &= random(levels[i])
     if every_stream_random:
-        return draw_all_words(n * bit_length, k0, k1, step, c2, site), np.zeros(n, dtype=np.int64)
-    needed = np.empty(((n * bit_length + 3) >> 2) + 1, dtype=np.int64)
+        count = (n * bit_length + 3) >> 2
+        for b in range(count):
+            needed[b] = b
+        offsets = np.zeros(n, dtype=np.int64)
+    else:
+        count, offsets = list_blocks(levels, bit_length, needed)
+    words = np.empty(4 * count + LANES, dtype=np.uint32)
+    for t in range(count):
+        r = philox(np.uint64(needed[t]), step, c2, site, k0, k1)
+        words[4 * t], words[4 * t + 1] = np.uint32(r[0]), np.uint32(r[1])
+        words[4 * t + 2], words[4 * t + 3] = np.uint32(r[2]), np.uint32(r[3])
+    for t in range(4 * count, words.size):
+        words[t] = np.uint32(0xFFFFFFFF)
+    return words, offsets
+
+
+@njit(inline="always")
+def list_blocks(levels: np.ndarray, bit_length: int, needed: np.ndarray) -> tuple[int, np.ndarray]:
+    """The blocks the random streams of ``levels`` read, in ``needed[:count]``, and each random stream's offset
+    (see :func:`draw_words`); returns ``count`` and the offsets."""
+    n = levels.size
     offsets = np.empty(n, dtype=np.int64)
     count, last, i = 0, -1, 0
     while i < n:  # one pass per run of consecutive random streams: their words are consecutive
@@ -136,29 +156,7 @@ def draw_words(levels: np.ndarray, bit_length: int, k0: np.uint64, k1: np.uint64
             needed[count] = b
             count += 1
         last = end
-    words = np.empty(4 * count + LANES, dtype=np.uint32)
-    for t in range(count):
-        r = philox(np.uint64(needed[t]), step, c2, site, k0, k1)
-        words[4 * t], words[4 * t + 1] = np.uint32(r[0]), np.uint32(r[1])
-        words[4 * t + 2], words[4 * t + 3] = np.uint32(r[2]), np.uint32(r[3])
-    for t in range(4 * count, words.size):
-        words[t] = np.uint32(0xFFFFFFFF)
-    return words, offsets
-
-
-@njit(inline="always")
-def draw_all_words(count: int, k0: np.uint64, k1: np.uint64, step: np.uint64, c2: np.uint64, site: np.uint64
-                   ) -> np.ndarray:
-    """[SPEC 2.2] Words 0 .. count - 1 of the draw (whole blocks), followed by ``LANES`` spare all-ones words."""
-    blocks = (count + 3) >> 2
-    words = np.empty(4 * blocks + LANES, dtype=np.uint32)
-    for t in range(blocks):
-        r = philox(np.uint64(t), step, c2, site, k0, k1)
-        words[4 * t], words[4 * t + 1] = np.uint32(r[0]), np.uint32(r[1])
-        words[4 * t + 2], words[4 * t + 3] = np.uint32(r[2]), np.uint32(r[3])
-    for t in range(4 * blocks, words.size):
-        words[t] = np.uint32(0xFFFFFFFF)
-    return words
+    return count, offsets
 
 
 @njit()
@@ -173,8 +171,9 @@ def stream_counts(values: np.ndarray, bit_length: int, k0: np.uint64, k1: np.uin
             out[i] = 0 if level == 0 else bit_length
             continue
         count = 0
-        for n in range(0, bit_length, 64):
-            count += popcount64(stream_bits(words, i * bit_length + offsets[i] + n, level, min(64, bit_length - n)))
+        for n in range(0, bit_length, LANES):
+            count += popcount64(words_below(words, i * bit_length + offsets[i] + n, level)
+                                & low_bits(min(LANES, bit_length - n)))
         out[i] = count
 
 
