@@ -59,6 +59,24 @@ def test_stream_counts_are_the_references_popcounts(values, bit_length, seed, st
     assert out.tolist() == want
 
 
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(values=st.lists(PROBABILITY, max_size=40), bit_length=st.sampled_from(BIT_LENGTHS),
+       all_random=st.booleans())
+def test_every_stream_reads_its_16_word_chunks_inside_the_drawn_words(values, bit_length, all_random):
+    """words_below loads 16 words from each chunk's start with no bounds check: every load must stay inside the
+    array draw_words returns (its spare words are there for that, all ones)."""
+    if all_random:
+        values = [min(max(v, 1e-6), 1.0 - 1e-6) for v in values]
+    levels = streams.thresholds(np.asarray(values, dtype=np.float64))
+    words, offsets = streams.draw_words(levels, bit_length, *compiled_arguments(5, 6, 7))
+    assert words[words.size - streams.LANES :].tolist() == [0xFFFFFFFF] * streams.LANES
+    for i, level in enumerate(levels):
+        if 0 < int(level) < 2**32:
+            start = i * bit_length + int(offsets[i])
+            last_chunk = start + streams.LANES * ((bit_length - 1) // streams.LANES)
+            assert start >= 0 and last_chunk + streams.LANES <= words.size
+
+
 @settings(max_examples=60, deadline=None, derandomize=True)
 @given(values=st.lists(st.floats(1e-6, 1.0 - 1e-6), min_size=1, max_size=70), bit_length=st.sampled_from(BIT_LENGTHS),
        seed=st.integers(0, 2**64 - 1), step=st.integers(0, 2**32 - 1))
@@ -112,3 +130,12 @@ def test_passes_over_the_nonzero_inputs_equal_the_dense_ones(density):
     assert np.array_equal(updated, weights - np.outer(scaled, inputs))
     kernels.update_float(by_inputs, scaled, inputs, True)
     assert np.array_equal(by_inputs.T, updated)  # the same products and differences, element for element
+
+
+@pytest.mark.parametrize(("bit_length", "columns"), [(10, 2), (100, 1), (64, 2)])
+def test_packed_streams_need_exactly_their_columns(bit_length, columns):
+    """The 16-word comparisons would read past the words for a column too many, and shift by 64 or more for one
+    too few: the kernel refuses both."""
+    with pytest.raises(ValueError, match="columns"):
+        streams.stream_packed(np.full(3, 0.5), bit_length, *compiled_arguments(1, 2, 3),
+                              np.empty((3, columns), dtype=np.uint64))

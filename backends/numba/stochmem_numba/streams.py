@@ -1,6 +1,5 @@
-# mypy: disable-error-code="assignment,call-arg,var-annotated"
-# (numba kernels mix Python ints with NumPy scalars on purpose, and numba's intrinsic decorator is untyped
-# for mypy: the compiled types are what matter)
+# mypy: disable-error-code="assignment"
+# (numba kernels mix Python ints with NumPy scalars on purpose: the compiled types are what matter)
 """Pulse streams of a whole vector at once ([SPEC 1.1-1.4, 2.2]): the Philox words drawn in bulk, then compared.
 
 Value i of a vector takes words i*BL .. i*BL + BL - 1 of its draw, so the words of consecutive values are
@@ -34,11 +33,14 @@ LANES = 16  # words compared at once by words_below; the words of a draw are fol
 
 @intrinsic
 def words_below(typingctx, words, start, level):  # type: ignore[no-untyped-def]
-    """Bit n (n < 16) set where ``words[start + n] < level``, for a uint32 array with at least ``start + 16``
-    words and a level below 2**32 (a random stream's): one vector load and unsigned comparison whose 16 lanes are
-    read as an integer (VPCMPUD into a mask register on AVX-512, two compares and a byte mask on AVX2)."""
+    """Bit n (n < 16) set where ``words[start + n] < level``: one vector load and unsigned comparison whose 16
+    lanes are read as an integer (VPCMPUD into a mask register on AVX-512, two compares and a byte mask on AVX2).
+
+    The caller guarantees what the load cannot check: a contiguous uint32 array (typing refuses any other), and
+    0 <= start, start + 16 <= words.size (no bounds check, no negative indexing); ``level`` is compared in its
+    low 32 bits, so it must be a random stream's (strictly between 0 and 2**32)."""
     if not (isinstance(words, types.Array) and words.dtype == types.uint32 and words.ndim == 1
-            and isinstance(start, types.Integer) and isinstance(level, types.Integer)):
+            and words.layout == "C" and isinstance(start, types.Integer) and isinstance(level, types.Integer)):
         return None
 
     def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
@@ -49,8 +51,7 @@ def words_below(typingctx, words, start, level):  # type: ignore[no-untyped-def]
         loaded = builder.load(builder.gep(array.data, [index], source_etype=word), typ=lanes, align=4)
         one_lane = builder.insert_element(ir.Constant(lanes, ir.Undefined), builder.trunc(args[2], word),
                                           ir.Constant(word, 0))
-        splat = builder.shuffle_vector(one_lane, ir.Constant(lanes, ir.Undefined),
-                                       ir.Constant(ir.VectorType(word, LANES), [0] * LANES))
+        splat = builder.shuffle_vector(one_lane, ir.Constant(lanes, ir.Undefined), ir.Constant(lanes, [0] * LANES))
         below = builder.icmp_unsigned("<", loaded, splat)
         return builder.zext(builder.bitcast(below, ir.IntType(LANES)), ir.IntType(64))
 
@@ -67,7 +68,7 @@ def low_bits(count: int) -> np.uint64:
 def stream_bits(words: np.ndarray, start: int, level: np.uint64, length: int) -> np.uint64:
     """[SPEC 1.2] Bit n set where ``words[start + n] < level``, for n < ``length`` <= 64 (a random stream's
     level; ``words`` as :func:`draw_words` returns them, with their spare words)."""
-    bits = words_below(words, start, level)
+    bits: np.uint64 = words_below(words, start, level)  # type: ignore[call-arg]  # numba's intrinsic is untyped
     for n in range(LANES, length, LANES):
         bits |= words_below(words, start + n, level) << np.uint64(n)
     return bits & low_bits(length)
@@ -103,8 +104,9 @@ def draw_words(levels: np.ndarray, bit_length: int, k0: np.uint64, k1: np.uint64
                site: np.uint64) -> tuple[np.ndarray, np.ndarray]:
     """[SPEC 2.2] The words that the random streams read (those with a level strictly between 0 and 2**32), and
     where: word k of the draw, k in i*BL .. i*BL + BL - 1, is ``words[k + offsets[i]]`` for every random stream i
-    (other streams' offsets are undefined). ``LANES`` spare words (all ones: below no level) follow the drawn
-    ones, so that :func:`words_below` may read 16 words from any stream's start.
+    (other streams' offsets are undefined). ``LANES`` spare words follow the drawn ones, so that
+    :func:`words_below` may read 16 words from any stream's start; the bits of words past a stream's end are
+    always masked off (the spare words are all ones, below no level, only as a second line of defence).
 
     The blocks needed are listed first, then drawn in one loop that stores them one after another (a digit's runs
     of nonzero pixels are short: a loop per run spent most of its time in the scalar remainder after the vector
@@ -117,7 +119,7 @@ def draw_words(levels: np.ndarray, bit_length: int, k0: np.uint64, k1: np.uint64
     every_stream_random = n > 0
     for i in range(n):
         every_stream_random &= random(levels[i])
-    if every_stream_random:
+    if every_stream_random:  # the list 0, 1, 2, ...: written, so that one Philox loop serves both cases
         count = (n * bit_length + 3) >> 2
         for b in range(count):
             needed[b] = b
@@ -171,8 +173,8 @@ def stream_counts(values: np.ndarray, bit_length: int, k0: np.uint64, k1: np.uin
             out[i] = 0 if level == 0 else bit_length
             continue
         count = 0
-        for n in range(0, bit_length, LANES):
-            count += popcount64(words_below(words, i * bit_length + offsets[i] + n, level)
+        for n in range(0, bit_length, LANES):  # stream_bits' chunks, counted as they come: no 64-bit words needed
+            count += popcount64(words_below(words, i * bit_length + offsets[i] + n, level)  # type: ignore[call-arg]
                                 & low_bits(min(LANES, bit_length - n)))
         out[i] = count
 
@@ -181,14 +183,17 @@ def stream_counts(values: np.ndarray, bit_length: int, k0: np.uint64, k1: np.uin
 def stream_packed(values: np.ndarray, bit_length: int, k0: np.uint64, k1: np.uint64, step: np.uint64,
                   c2: np.uint64, site: np.uint64, packed: np.ndarray) -> np.ndarray:
     """[SPEC 1.2, 1.3] Streams packed little-endian into ``packed[i, w]`` (bit n of stream i is bit n % 64 of
-    word n // 64); returns the indices of the streams with at least one pulse, in increasing order. The list is
-    written without a branch on the stream (whether a weak stream pulses is a coin toss the branch predictor
-    loses)."""
+    word n // 64; ``packed`` has exactly ceil(BL / 64) columns, or ValueError); returns the indices of the streams
+    with at least one pulse, in increasing order. The list is written without a branch on the stream (whether a
+    weak stream pulses is a coin toss the branch predictor loses)."""
+    if packed.shape[1] != (bit_length + 63) >> 6:
+        raise ValueError("stream_packed: packed needs ceil(bit_length / 64) columns")
     levels = thresholds(values)
     words, offsets = draw_words(levels, bit_length, k0, k1, step, c2, site)
     live = np.empty(values.size, dtype=np.int64)
     n_live = 0
-    if packed.shape[1] == 1:  # BL <= 64, the common case: one word per stream (this loop alone measured faster)
+    if packed.shape[1] == 1:  # BL <= 64, the common case: one word per stream (the general loop below, for this
+        # case, took 25-50 % longer)
         for i in range(values.size):
             level = levels[i]
             if random(level):
