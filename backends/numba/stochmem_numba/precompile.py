@@ -84,9 +84,9 @@ IDLE_ENOUGH = 1.5  # idle CPUs for a helper: one for this process, one for the h
 # The kernels the interpreted step calls, split into two shares of about equal compile time (the helper's also
 # pays about half a second to start Python and import numba), the callees of each kernel in its share. Cold
 # compile times on the development machine: update_memristive 1.8 s, then reset 2.0 s (its callee
-# normals_of_blocks already compiled; its serial twin 0.75 s), stream_counts 0.7 s, then stream_packed 0.35 s,
-# update_stochastic 0.55 s, matvec 0.25-0.35 s, update_float 0.27 s, matvec_by_inputs 0.13-0.23 s,
-# transposed_matvec 0.2 s.
+# normals_of_blocks already compiled; its serial twin 0.75 s), stream_counts 1.3 s (0.9 s of it their shared
+# draw_words), then stream_packed 0.5 s, update_stochastic 0.55 s, matvec 0.25-0.35 s, update_float 0.27 s,
+# matvec_by_inputs 0.13-0.23 s, transposed_matvec 0.2 s.
 HELPER_SHARE: dict[int, tuple[str, ...]] = {
     steps.KIND_MEMRISTIVE: ("stream_counts", "stream_packed", "matvec_by_inputs", "matvec", "transposed_matvec"),
     steps.KIND_STOCHASTIC: ("update_stochastic", "transposed_matvec", "matvec"),
