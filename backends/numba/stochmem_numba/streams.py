@@ -99,6 +99,15 @@ def random(level: np.uint64) -> bool:
     return level != 0 and level != FULL
 
 
+@njit(inline="always")
+def stream_word(words: np.ndarray, start: int, level: np.uint64, length: int) -> np.uint64:
+    """[SPEC 1.2] The ``length`` (<= 64) bits of a stream of any level from word ``start`` on: all ones for a level
+    of 2**32, none for 0 (constant streams read no words), else :func:`stream_bits`."""
+    if random(level):
+        return stream_bits(words, start, level, length)
+    return low_bits(length) if level == FULL else np.uint64(0)
+
+
 @njit()
 def draw_words(levels: np.ndarray, bit_length: int, k0: np.uint64, k1: np.uint64, step: np.uint64, c2: np.uint64,
                site: np.uint64) -> tuple[np.ndarray, np.ndarray]:
@@ -195,24 +204,15 @@ def stream_packed(values: np.ndarray, bit_length: int, k0: np.uint64, k1: np.uin
     if packed.shape[1] == 1:  # BL <= 64, the common case: one word per stream (the general loop below, for this
         # case, took 25-50 % longer)
         for i in range(values.size):
-            level = levels[i]
-            if random(level):
-                word = stream_bits(words, i * bit_length + offsets[i], level, bit_length)
-            else:
-                word = low_bits(bit_length) if level == FULL else np.uint64(0)
+            word = stream_word(words, i * bit_length + offsets[i], levels[i], bit_length)
             packed[i, 0] = word
             live[n_live] = i
             n_live += word != 0
         return live[:n_live]
     for i in range(values.size):
-        level = levels[i]
         pulsing = np.uint64(0)
         for w in range(packed.shape[1]):
-            length = min(64, bit_length - 64 * w)
-            if random(level):
-                word = stream_bits(words, i * bit_length + offsets[i] + 64 * w, level, length)
-            else:
-                word = low_bits(length) if level == FULL else np.uint64(0)
+            word = stream_word(words, i * bit_length + offsets[i] + 64 * w, levels[i], min(64, bit_length - 64 * w))
             packed[i, w] = word
             pulsing |= word
         live[n_live] = i
